@@ -1,0 +1,126 @@
+/**
+ * The worker's fence at work: keeps what the worker knows (the highest epoch accepted, the current
+ * leader's epoch from a watch on the election) and asks ZooKeeper about epochs it does not know.
+ * The decisions themselves are the pure functions of fencing.ts.
+ *
+ * The leader's epoch comes from ZooKeeper, not from memory, so the fence survives a worker restart:
+ * a stale leader's calls are refused by a freshly started worker too.
+ */
+import { readElection } from "./election_view.ts";
+import { leaderOf } from "./election.ts";
+import {
+  afterAccept,
+  type FenceState,
+  type FinalVerdict,
+  judgeEpoch,
+  judgeVerified,
+} from "./fencing.ts";
+import type { Logger } from "./log.ts";
+import type { SessionEvent } from "./zk_session.ts";
+import type { ZkClient } from "./zk.ts";
+
+/** ZooKeeper cannot be asked right now; the caller should retry. */
+export class FenceUnavailableError extends Error {
+  override name = "FenceUnavailableError";
+}
+
+/** See the module comment. */
+export class EpochFence {
+  #state: FenceState = { highestAccepted: 0n, leaderEpoch: 0n };
+  #client?: ZkClient;
+  #verification?: { startedAt: number; result: Promise<bigint> };
+
+  constructor(private readonly electionPath: string, private readonly logger: Logger) {}
+
+  /** What the fence knows now. */
+  get state(): FenceState {
+    return this.#state;
+  }
+
+  /** Follows the session: watches the election whenever connected. */
+  handleSession(event: SessionEvent): void {
+    this.#client = event.type === "connected" ? event.client : undefined;
+    if (event.type === "connected") void this.#watchElection(event.client);
+  }
+
+  /** Judges a request's epoch, asking ZooKeeper when it is unknown; accepting raises the floor. */
+  async admit(epoch: bigint): Promise<FinalVerdict> {
+    const arrivedAt = performance.now();
+    const first = judgeEpoch(epoch, this.#state);
+    const verdict = first.kind === "verify" ? await this.#verify(epoch, arrivedAt) : first;
+    if (verdict.kind === "accept" && epoch > this.#state.highestAccepted) {
+      this.logger.info("Accepted a new leader epoch", {
+        epoch,
+        previous: this.#state.highestAccepted,
+      });
+      this.#state = afterAccept(epoch, this.#state);
+    }
+    return verdict;
+  }
+
+  async #verify(epoch: bigint, arrivedAt: number): Promise<FinalVerdict> {
+    const leaderEpoch = await this.#confirmLeaderEpoch(arrivedAt);
+    // Judge again with what was learned; the leader may have changed while we asked.
+    const again = judgeEpoch(epoch, this.#state);
+    return again.kind === "verify" ? judgeVerified(epoch, leaderEpoch) : again;
+  }
+
+  readonly #onElectionChange = () => {
+    if (this.#client) void this.#watchElection(this.#client);
+  };
+
+  async #watchElection(client: ZkClient): Promise<void> {
+    try {
+      const order = await readElection(client, this.electionPath, {
+        childWatcher: this.#onElectionChange,
+      });
+      // A missing path sets no child watch: watch for its creation instead.
+      if (order.length === 0 && !(await client.exists(this.electionPath, this.#onElectionChange))) {
+        this.#learnLeaderEpoch(0n);
+        return;
+      }
+      this.#learnLeaderEpoch(leaderOf(order)?.epoch ?? 0n);
+    } catch (error) {
+      this.logger.warn("Cannot read the election", { error: String(error) });
+      setTimeout(this.#onElectionChange, 200);
+    }
+  }
+
+  #learnLeaderEpoch(leaderEpoch: bigint): void {
+    if (leaderEpoch === this.#state.leaderEpoch) return;
+    this.#state = { ...this.#state, leaderEpoch };
+  }
+
+  /**
+   * The current leader's epoch after a sync. A verification already under way is shared only if it
+   * started after this request arrived; an older one might have read the election before the
+   * sender became leader.
+   */
+  #confirmLeaderEpoch(arrivedAt: number): Promise<bigint> {
+    const current = this.#verification;
+    if (current && current.startedAt >= arrivedAt) return current.result;
+    const client = this.#client;
+    if (!client) {
+      return Promise.reject(
+        new FenceUnavailableError("not connected to ZooKeeper: cannot check the epoch"),
+      );
+    }
+    const result = (async () => {
+      try {
+        await client.sync();
+        const leaderEpoch = leaderOf(await readElection(client, this.electionPath))?.epoch ?? 0n;
+        this.#learnLeaderEpoch(leaderEpoch);
+        return leaderEpoch;
+      } catch (error) {
+        throw new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);
+      }
+    })();
+    const verification = { startedAt: performance.now(), result };
+    this.#verification = verification;
+    const forget = () => {
+      if (this.#verification === verification) this.#verification = undefined;
+    };
+    result.then(forget, forget);
+    return result;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Process logging: one line per event on stdout.
+ *
+ * The default `text` format is the original lab's Go `log` format (`2024/05/01 08:32:32 I am the
+ * leader`), so the walkthrough's output is unchanged; facts for the reader follow the message as
+ * `key=value`. `json` writes one JSON object per line for machines. Timestamps are local time, as
+ * Go's `log` package prints them.
+ */
+
+/** The log formats a process can be started with. */
+export type LogFormat = "text" | "json";
+
+/** Facts attached to a log line: printed as `key=value` (text) or object fields (json). */
+export type LogFields = Record<string, string | number | bigint | boolean | undefined>;
+
+/** A logger bound to one format and output. */
+export interface Logger {
+  /** Logs an ordinary event. */
+  info(message: string, fields?: LogFields): void;
+  /** Logs a failure the process recovers from. */
+  warn(message: string, fields?: LogFields): void;
+  /** Logs a failure that ends the process or an operation. */
+  error(message: string, fields?: LogFields): void;
+}
+
+/** Options for {@linkcode createLogger}. */
+export interface LoggerOptions {
+  /** Where lines go; defaults to stdout. */
+  write?: (line: string) => void;
+  /** The clock; defaults to `new Date()`. */
+  now?: () => Date;
+}
+
+const encoder = new TextEncoder();
+
+function writeStdout(line: string): void {
+  Deno.stdout.writeSync(encoder.encode(line + "\n"));
+}
+
+function pad(value: number): string {
+  return String(value).padStart(2, "0");
+}
+
+/** Formats a date as Go's `log` package does by default: `2024/05/01 08:32:32`. */
+export function formatGoTimestamp(date: Date): string {
+  return `${date.getFullYear()}/${pad(date.getMonth() + 1)}/${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+function formatValue(value: string | number | bigint | boolean): string {
+  const text = String(value);
+  return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+/** Creates a logger writing in `format`. */
+export function createLogger(format: LogFormat, options: LoggerOptions = {}): Logger {
+  const write = options.write ?? writeStdout;
+  const now = options.now ?? (() => new Date());
+  const emit = (level: string, message: string, fields: LogFields = {}) => {
+    const facts = Object.entries(fields).filter(([, value]) => value !== undefined) as [
+      string,
+      string | number | bigint | boolean,
+    ][];
+    if (format === "json") {
+      const record: Record<string, unknown> = { time: now().toISOString(), level, msg: message };
+      for (const [key, value] of facts) {
+        record[key] = typeof value === "bigint" ? value.toString() : value;
+      }
+      return write(JSON.stringify(record));
+    }
+    const suffix = facts.map(([key, value]) => ` ${key}=${formatValue(value)}`).join("");
+    const prefix = level === "info" ? "" : `${level.toUpperCase()}: `;
+    write(`${formatGoTimestamp(now())} ${prefix}${message}${suffix}`);
+  };
+  return {
+    info: (message, fields) => emit("info", message, fields),
+    warn: (message, fields) => emit("warn", message, fields),
+    error: (message, fields) => emit("error", message, fields),
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * A ZooKeeper session that never gives up: it connects with capped exponential backoff (logging
+ * each failed attempt), reports connection changes, and after expiry throws the dead client away
+ * and opens a new session. Consumers (the election, the worker's leader watch) react to its events
+ * and never hold on to a client across a `lost` event.
+ */
+import { retry } from "./backoff.ts";
+import type { ZooKeeperConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { connectZk, type ZkClient } from "./zk.ts";
+
+/** A change of the session, in the order it happens. */
+export type SessionEvent =
+  /** Connected: `newSession` is false after a reconnection that kept the session. */
+  | { readonly type: "connected"; readonly client: ZkClient; readonly newSession: boolean }
+  /** Disconnected (or read-only): the session may live on, but our view may be stale. */
+  | { readonly type: "suspended"; readonly reason: string }
+  /** The session is gone with its ephemeral nodes; a new one is being opened. */
+  | { readonly type: "lost"; readonly reason: string };
+
+/** Options for {@linkcode ZkSession}. */
+export interface ZkSessionOptions {
+  readonly logger: Logger;
+  readonly onEvent: (event: SessionEvent) => void;
+}
+
+/** See the module comment. */
+export class ZkSession {
+  #client?: ZkClient;
+  #connected = false;
+  #closed = new AbortController();
+  #generation = 0;
+
+  constructor(
+    private readonly config: ZooKeeperConfig,
+    private readonly options: ZkSessionOptions,
+  ) {}
+
+  /** The client while connected, else undefined. */
+  get client(): ZkClient | undefined {
+    return this.#connected ? this.#client : undefined;
+  }
+
+  /** Starts connecting in the background. */
+  start(): void {
+    void this.#open();
+  }
+
+  /** Throws the current session away and opens a new one (its ephemeral nodes go with it). */
+  restart(reason: string): void {
+    if (this.#closed.signal.aborted || !this.#client) return;
+    this.options.logger.warn("Opening a new ZooKeeper session", { reason });
+    this.#drop(reason);
+    void this.#open();
+  }
+
+  /** Ends the session: our ephemeral nodes vanish now, not after the session timeout. */
+  async close(): Promise<void> {
+    this.#closed.abort(new Error("ZooKeeper session closed"));
+    const client = this.#client;
+    this.#client = undefined;
+    this.#connected = false;
+    await client?.close();
+  }
+
+  #drop(reason: string): void {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#connected = false;
+    this.#generation++;
+    void client?.close(0);
+    this.options.onEvent({ type: "lost", reason });
+  }
+
+  async #open(): Promise<void> {
+    const { logger } = this.options;
+    const { zkServers, sessionTimeoutMs, zkAuth } = this.config;
+    const servers = zkServers.join(",");
+    const generation = ++this.#generation;
+    let client: ZkClient;
+    try {
+      client = await retry(
+        () =>
+          connectZk({
+            servers: zkServers,
+            sessionTimeoutMs,
+            auth: zkAuth,
+            connectTimeoutMs: Math.max(1000, sessionTimeoutMs),
+            signal: this.#closed.signal,
+          }),
+        {
+          signal: this.#closed.signal,
+          minDelayMs: 100,
+          maxDelayMs: 5000,
+          onError: (error, attempt, delayMs) =>
+            logger.warn("Cannot connect to ZooKeeper", {
+              servers,
+              attempt,
+              retryInMs: delayMs,
+              error: error instanceof Error ? error.message : String(error),
+            }),
+        },
+      );
+    } catch {
+      return; // closed while connecting
+    }
+    if (this.#closed.signal.aborted || generation !== this.#generation) {
+      await client.close(0);
+      return;
+    }
+    this.#client = client;
+    this.#connected = true;
+    logger.info("Connected to ZooKeeper", {
+      servers,
+      session: `0x${client.sessionId.toString(16)}`,
+    });
+    client.onState((state) => this.#onState(client, state));
+    this.options.onEvent({ type: "connected", client, newSession: true });
+  }
+
+  #onState(client: ZkClient, state: string): void {
+    if (client !== this.#client || this.#closed.signal.aborted) return;
+    const { logger, onEvent } = this.options;
+    switch (state) {
+      case "connected":
+        if (this.#connected) return;
+        this.#connected = true;
+        logger.info("Reconnected to ZooKeeper", { session: `0x${client.sessionId.toString(16)}` });
+        return onEvent({ type: "connected", client, newSession: false });
+      case "disconnected":
+      case "read-only":
+        if (!this.#connected) return;
+        this.#connected = false;
+        logger.warn("Disconnected from ZooKeeper", { state });
+        return onEvent({ type: "suspended", reason: `ZooKeeper connection ${state}` });
+      case "expired":
+      case "auth-failed":
+        logger.warn("ZooKeeper session ended", { state });
+        this.#drop(`ZooKeeper session ${state}`);
+        void this.#open();
+    }
+  }
+}
