@@ -54,9 +54,10 @@ export interface ConfigDefaults {
 class Reader {
   constructor(private readonly env: Env, private readonly role: string) {}
 
-  fail(name: string, rule: string): never {
+  /** Throws for `name`; `value` is the value that was checked (it may be a default). */
+  fail(name: string, rule: string, value = this.env[name] ?? ""): never {
     throw new ConfigError(
-      `Cannot start ${this.role}: "${name}" ${rule}: current value is "${this.env[name]}"`,
+      `Cannot start ${this.role}: "${name}" ${rule}: current value is "${value}"`,
     );
   }
 
@@ -69,7 +70,7 @@ class Reader {
   integer(name: string, fallback: number, min: number, max: number, rule: string): number {
     const text = this.string(name, String(fallback));
     const value = /^\d+$/.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) this.fail(name, rule);
+    if (!Number.isSafeInteger(value) || value < min || value > max) this.fail(name, rule, text);
     return value;
   }
 
@@ -79,14 +80,21 @@ class Reader {
 
   address(name: string, fallback: string): string {
     const value = this.string(name, fallback);
-    if (!isHostPort(value)) this.fail(name, 'must be "host:port" with a port from 1 to 65535');
+    if (!isHostPort(value)) {
+      this.fail(name, 'must be "host:port" with a port from 1 to 65535', value);
+    }
     return value;
   }
 
+  /** A host name, IPv4 address or bracketed IPv6 address (`[::1]`). */
   host(name: string, fallback: string): string {
     const value = this.string(name, fallback);
-    if (!/^[A-Za-z0-9._:[\]-]+$/.test(value)) {
-      this.fail(name, "must be a host name or IP address");
+    if (!/^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$/.test(value)) {
+      this.fail(
+        name,
+        'must be a host name or an IP address (IPv6 in brackets, like "[::1]")',
+        value,
+      );
     }
     return value;
   }
@@ -114,7 +122,7 @@ class Reader {
     if (zkAuth !== undefined && !/^[^:\s]+:\S+$/.test(zkAuth)) {
       this.fail("ZK_AUTH", 'must be "user:password"');
     }
-    return { zkServers: servers, sessionTimeoutMs, electionPath, zkAuth };
+    return { zkServers: Object.freeze(servers), sessionTimeoutMs, electionPath, zkAuth };
   }
 
   logFormat(): LogFormat {
@@ -151,7 +159,7 @@ export function parseMasterConfig(env: Env, defaults: ConfigDefaults): MasterCon
   const read = new Reader(env, "master");
   const name = read.string("MASTER_NAME", defaults.hostname);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
-    read.fail("MASTER_NAME", "must be 1 to 64 letters, digits, '.', '_' or '-'");
+    read.fail("MASTER_NAME", "must be 1 to 64 letters, digits, '.', '_' or '-'", name);
   }
   return Object.freeze({
     ...read.zooKeeper(),

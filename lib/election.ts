@@ -84,7 +84,9 @@ export function decodeMemberInfo(data: Uint8Array): MemberInfo | undefined {
     if (typeof value !== "object" || value === null) return undefined;
     const { name, address } = value as Record<string, unknown>;
     if (typeof name !== "string" || name === "" || name.length > 64) return undefined;
-    if (typeof address !== "string" || !/^[^\s:]+:\d{1,5}$/.test(address)) return undefined;
+    if (typeof address !== "string" || !/^([^\s:[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(address)) {
+      return undefined;
+    }
     return { name, address };
   } catch {
     return undefined;

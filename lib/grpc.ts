@@ -94,11 +94,9 @@ export function createServer(handlers: MapReduceHandlers): {
   };
 }
 
-/** Binds `host:port` (port 0: any free one) and resolves with the bound port. */
+/** Binds `host:port` (IPv6 hosts in brackets; port 0: any free one) and resolves with the bound port. */
 export function startServer(server: grpc.Server, host: string, port: number): Promise<number> {
-  const address = host.includes(":") && !host.startsWith("[")
-    ? `[${host}]:${port}`
-    : `${host}:${port}`;
+  const address = `${host}:${port}`;
   return new Promise((resolve, reject) => {
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
       if (error) return reject(new Error(`Cannot listen on ${address}: ${error.message}`));

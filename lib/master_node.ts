@@ -5,7 +5,8 @@
  */
 import { retry } from "./backoff.ts";
 import type { MasterConfig } from "./config.ts";
-import type { Candidate } from "./election.ts";
+import { type Candidate, leaderOf } from "./election.ts";
+import { readElection } from "./election_view.ts";
 import {
   callUnary,
   createMapReduceClient,
@@ -32,12 +33,19 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   worker.waitForReady(Date.now() + config.workerTimeoutMs, () => {});
   let term: AbortController | undefined;
 
-  const notLeader = (role: LatchRole) =>
-    role.role === "follower"
-      ? `${config.name} is not the leader; the leader is ${role.leader.name} at ${role.leader.address}`
-      : `${config.name} is not the leader and does not know who is (${
-        role.role === "none" ? role.reason : ""
-      })`;
+  /**
+   * Why we cannot take a submission, naming the leader. A follower watches only its predecessor, so
+   * what it last heard of the leader may be old: ask ZooKeeper.
+   */
+  async function notLeaderMessage(): Promise<string> {
+    const client = session.client;
+    const leader = client
+      ? leaderOf(await readElection(client, config.electionPath).catch(() => []))
+      : undefined;
+    return leader
+      ? `${config.name} is not the leader; the leader is ${leader.name} at ${leader.address}`
+      : `${config.name} is not the leader, and there is no leader right now`;
+  }
 
   const { server, setHealth } = createServer({
     SubmitTask(call, callback) {
@@ -45,10 +53,9 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
       if (isRejection(task)) return callback({ code: task.code, details: task.details });
       const leader = latch.leadership();
       if (!leader) {
-        return callback({
-          code: grpc.status.FAILED_PRECONDITION,
-          details: notLeader(latch.role),
-        });
+        return void notLeaderMessage().then((details) =>
+          callback({ code: grpc.status.FAILED_PRECONDITION, details })
+        );
       }
       callUnary(worker, "PerformTask", {
         task_id: task.taskId,

@@ -2,7 +2,8 @@
  * Validation of `TaskRequest`s, shared by the worker (PerformTask) and the masters (SubmitTask):
  * each bad field gets INVALID_ARGUMENT and a message naming the field and what was wrong.
  */
-import { grpc, type TaskRequest } from "./grpc.ts";
+import { status } from "@grpc/grpc-js";
+import type { TaskRequest } from "./grpc.ts";
 
 /** The longest task id accepted, in characters. */
 export const MAX_TASK_ID_LENGTH = 256;
@@ -18,7 +19,7 @@ export interface ValidTask {
 
 /** A rejection to send back as the call's status. */
 export interface TaskRejection {
-  readonly code: grpc.status;
+  readonly code: status;
   readonly details: string;
 }
 
@@ -26,7 +27,7 @@ export interface TaskRejection {
 export function validateTaskRequest(request: Partial<TaskRequest>): ValidTask | TaskRejection {
   const taskId = request.task_id ?? "";
   const message = request.message ?? "";
-  const invalid = (details: string) => ({ code: grpc.status.INVALID_ARGUMENT, details });
+  const invalid = (details: string) => ({ code: status.INVALID_ARGUMENT, details });
   if (taskId === "") return invalid("task_id must not be empty");
   if (taskId.length > MAX_TASK_ID_LENGTH) {
     return invalid(

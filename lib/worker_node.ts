@@ -44,9 +44,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     },
   });
   const port = await startServer(server, config.host, config.port);
-  logger.info(
-    `server listening at ${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
-  );
+  logger.info(`server listening at ${config.host}:${port}`);
 
   const session = new ZkSession(config, { logger, onEvent: (event) => fence.handleSession(event) });
   session.start();
