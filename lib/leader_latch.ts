@@ -12,8 +12,10 @@
  *
  * A leader may act only while its lease holds: it must have heard from ZooKeeper about its own node
  * within the read timeout (two thirds of the session timeout), measured from when the confirming
- * request was sent. A heartbeat renews the lease; any action checks it first, so a process that
- * was paused past its session timeout wakes up as a non-leader instead of acting on its old belief.
+ * request was sent (the session's heartbeat keeps such answers coming, see zk_session.ts). Every
+ * action checks the lease first, and a timer demotes the leader the moment it runs out, so a
+ * process that was paused past its session timeout wakes up as a non-leader instead of acting on
+ * its old belief. A watch on our own node demotes us the moment the node is deleted.
  */
 import { backoffDelay } from "./backoff.ts";
 import {
@@ -50,8 +52,6 @@ export interface LeaderLatchOptions {
   readonly logger: Logger;
   /** Told only when the role really changes (or the leader changes, for a follower). */
   readonly onChange?: (role: LatchRole) => void;
-  /** Monotonic milliseconds; tests pass a fake. Default `performance.now`. */
-  readonly now?: () => number;
 }
 
 /** How many checks may follow each other at once before the loop backs off. */
@@ -68,14 +68,10 @@ export class LeaderLatch {
   #again = false;
   #failures = 0;
   #retryTimer?: ReturnType<typeof setTimeout>;
-  #confirmedAt = -Infinity;
-  #heartbeatTimer?: ReturnType<typeof setInterval>;
   #leaseTimer?: ReturnType<typeof setTimeout>;
-  readonly #now: () => number;
   readonly #readTimeoutMs: number;
 
   constructor(private readonly options: LeaderLatchOptions) {
-    this.#now = options.now ?? (() => performance.now());
     this.#readTimeoutMs = readTimeoutMs(options.sessionTimeoutMs);
   }
 
@@ -146,7 +142,15 @@ export class LeaderLatch {
     return `${this.options.electionPath}/${node}`;
   }
 
-  readonly #onWatch = (_event: WatchEvent) => this.#schedule();
+  readonly #onWatch = (event: WatchEvent) => {
+    // Our own node gone: stop leading now, before the check that follows reads the election.
+    if (
+      event.type === "NODE_DELETED" && this.#ownNode && event.path === this.#path(this.#ownNode)
+    ) {
+      this.#setRole({ role: "none", reason: "our election node was deleted" });
+    }
+    this.#schedule();
+  };
 
   #schedule(): void {
     if (this.#lifecycle !== "started") return;
@@ -191,7 +195,6 @@ export class LeaderLatch {
     if (!client || this.#lifecycle !== "started") return;
     const sessionId = client.sessionId;
     const ownNode = this.#ownNode ??= await this.#join(client);
-    const readSentAt = this.#now();
     const order = await readElection(client, this.options.electionPath, {
       nodeWatch: { node: ownNode, watcher: this.#onWatch },
     });
@@ -206,7 +209,6 @@ export class LeaderLatch {
         this.#again = true;
         return;
       case "lead":
-        this.#confirmedAt = Math.max(this.#confirmedAt, readSentAt);
         return this.#setRole({ role: "leader", self: decision.self });
       case "follow": {
         // Watch only the predecessor. If it left before the watch was set, look again.
@@ -276,51 +278,36 @@ export class LeaderLatch {
     this.options.onChange?.(next);
   }
 
+  /** When the latest answered request was sent: the lease runs from there. */
+  #confirmedAt(): number {
+    return this.#client?.lastConfirmedAt ?? -Infinity;
+  }
+
   #startLease(): void {
-    // Four renewals per read timeout: one lost or slow reply does not end the lease.
-    const intervalMs = Math.max(20, Math.floor(this.#readTimeoutMs / 4));
-    this.#heartbeatTimer = setInterval(() => void this.#renewLease(), intervalMs);
     this.#armLeaseTimer();
   }
 
   #stopLease(): void {
-    clearInterval(this.#heartbeatTimer);
     clearTimeout(this.#leaseTimer);
-    this.#heartbeatTimer = undefined;
     this.#leaseTimer = undefined;
   }
 
   #armLeaseTimer(): void {
     clearTimeout(this.#leaseTimer);
-    const remaining = this.#confirmedAt + this.#readTimeoutMs - this.#now();
-    this.#leaseTimer = setTimeout(() => this.#checkLease(), Math.max(0, remaining) + 1);
+    const remaining = this.#confirmedAt() + this.#readTimeoutMs - performance.now();
+    this.#leaseTimer = setTimeout(() => this.#checkLease(true), Math.max(0, remaining) + 1);
   }
 
-  async #renewLease(): Promise<void> {
-    const client = this.#client;
-    const ownNode = this.#ownNode;
-    if (!client || !ownNode || this.#role.role !== "leader") return;
-    const sentAt = this.#now();
-    try {
-      const stat = await client.exists(this.#path(ownNode));
-      if (this.#role.role !== "leader" || client !== this.#client) return;
-      if (stat && stat.ephemeralOwner === client.sessionId) {
-        this.#confirmedAt = Math.max(this.#confirmedAt, sentAt);
-        this.#armLeaseTimer();
-      } else {
-        this.#schedule();
-      }
-    } catch {
-      // No answer: the lease timer decides.
-    }
-  }
-
-  /** Demotes a leader whose lease has run out; true while the lease holds (or we do not lead). */
-  #checkLease(): void {
+  /** Demotes a leader whose lease has run out; otherwise follows the lease's renewals. */
+  #checkLease(fromTimer = false): void {
     if (this.#role.role !== "leader") return;
-    const now = this.#now();
-    if (leaseHolds(this.#confirmedAt, now, this.options.sessionTimeoutMs)) return;
-    const silentMs = Math.round(now - this.#confirmedAt);
+    const now = performance.now();
+    const confirmedAt = this.#confirmedAt();
+    if (leaseHolds(confirmedAt, now, this.options.sessionTimeoutMs)) {
+      if (fromTimer) this.#armLeaseTimer();
+      return;
+    }
+    const silentMs = Math.round(now - confirmedAt);
     this.#setRole({ role: "none", reason: `no word from ZooKeeper for ${silentMs} ms` });
     this.#schedule();
   }

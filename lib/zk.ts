@@ -67,6 +67,16 @@ export interface ZkClient {
   sync(): Promise<void>;
   /** Ends the session (its ephemeral nodes vanish at once); resolves within `timeoutMs`. */
   close(timeoutMs?: number): Promise<void>;
+  /**
+   * When (monotonic `performance.now()` ms) the latest request that the server answered was sent:
+   * the session was alive at least until then. `-Infinity` before any answer.
+   */
+  readonly lastConfirmedAt: number;
+  /**
+   * Drops the TCP connection (the session lives on) so the library reconnects, as ZooKeeper's own
+   * client does when a server stays silent past the read timeout.
+   */
+  dropConnection(): void;
   /** Calls `listener` on every state change; returns a function that removes it. */
   onState(listener: (state: ZkState) => void): () => void;
 }
@@ -136,6 +146,15 @@ function toWatcher(
   return wrapped;
 }
 
+/** Error codes that mean the server never answered (the others are the server's answers). */
+const NOT_ANSWERED = new Set([
+  "CONNECTION_LOSS",
+  "SESSION_EXPIRED",
+  "OPERATION_TIMEOUT",
+  "AUTH_FAILED",
+  "UNKNOWN",
+]);
+
 const STATE_NAMES = new Map<number, ZkState>([
   [zookeeper.State.SYNC_CONNECTED.code, "connected"],
   [zookeeper.State.DISCONNECTED.code, "disconnected"],
@@ -199,12 +218,18 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
   const watchers = new WeakMap<Watcher, (e: zookeeper.Event) => void>();
   let closed = false;
 
-  /** Runs one library call with a deadline. */
+  let lastConfirmedAt = -Infinity;
+  const socketOf = () =>
+    (client as unknown as { connectionManager?: { socket?: { destroy(): void } } })
+      .connectionManager?.socket;
+
+  /** Runs one library call with a deadline; a server's answer, even an error, confirms the session. */
   function call<T>(
     operation: string,
     path: string,
     start: (done: (error: unknown, value?: T) => void) => void,
   ) {
+    const sentAt = performance.now();
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(
@@ -217,7 +242,11 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
       try {
         start((error, value) => {
           clearTimeout(timer);
-          if (error) reject(toZkError(error, operation, path));
+          const failure = error ? toZkError(error, operation, path) : undefined;
+          if (!failure || !NOT_ANSWERED.has(failure.code)) {
+            lastConfirmedAt = Math.max(lastConfirmedAt, sentAt);
+          }
+          if (failure) reject(failure);
           else resolve(value as T);
         });
       } catch (error) {
@@ -301,16 +330,19 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
           clearTimeout(timer);
           client.removeListener("disconnected", finish);
           // A client that never connected (or lost its server) keeps trying to connect: stop it.
-          const manager =
-            (client as unknown as { connectionManager?: { socket?: { destroy(): void } } })
-              .connectionManager;
-          manager?.socket?.destroy();
+          socketOf()?.destroy();
           resolve();
         };
         const timer = setTimeout(finish, timeoutMs);
         client.once("disconnected", finish);
         client.close();
       });
+    },
+    get lastConfirmedAt() {
+      return lastConfirmedAt;
+    },
+    dropConnection() {
+      if (!closed) socketOf()?.destroy();
     },
     onState(listener) {
       const onState = (state: zookeeper.State) => {

@@ -3,8 +3,15 @@
  * each failed attempt), reports connection changes, and after expiry throws the dead client away
  * and opens a new session. Consumers (the election, the worker's leader watch) react to its events
  * and never hold on to a client across a `lost` event.
+ *
+ * node-zookeeper-client notices a closed connection but not a silent one (a partition, a frozen
+ * server): it pings but never times the answer out. So a heartbeat asks the server something every
+ * third of the read timeout, and a connection with no answer for the whole read timeout is dropped
+ * and re-established, as ZooKeeper's own client does. The heartbeat's answers are also what keeps
+ * a leader's lease (see leader_latch.ts) fresh.
  */
 import { retry } from "./backoff.ts";
+import { readTimeoutMs } from "./election.ts";
 import type { ZooKeeperConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { connectZk, type ZkClient } from "./zk.ts";
@@ -30,6 +37,9 @@ export class ZkSession {
   #connected = false;
   #closed = new AbortController();
   #generation = 0;
+  #heartbeat?: ReturnType<typeof setInterval>;
+  /** When the current connection was (re-)established: silence is measured from here at most. */
+  #connectedSince = 0;
 
   constructor(
     private readonly config: ZooKeeperConfig,
@@ -57,6 +67,7 @@ export class ZkSession {
   /** Ends the session: our ephemeral nodes vanish now, not after the session timeout. */
   async close(): Promise<void> {
     this.#closed.abort(new Error("ZooKeeper session closed"));
+    clearInterval(this.#heartbeat);
     const client = this.#client;
     this.#client = undefined;
     this.#connected = false;
@@ -64,6 +75,7 @@ export class ZkSession {
   }
 
   #drop(reason: string): void {
+    clearInterval(this.#heartbeat);
     const client = this.#client;
     this.#client = undefined;
     this.#connected = false;
@@ -110,12 +122,32 @@ export class ZkSession {
     }
     this.#client = client;
     this.#connected = true;
+    this.#connectedSince = performance.now();
+    this.#startHeartbeat(client);
     logger.info("Connected to ZooKeeper", {
       servers,
       session: `0x${client.sessionId.toString(16)}`,
     });
     client.onState((state) => this.#onState(client, state));
     this.options.onEvent({ type: "connected", client, newSession: true });
+  }
+
+  #startHeartbeat(client: ZkClient): void {
+    clearInterval(this.#heartbeat);
+    const readTimeout = readTimeoutMs(this.config.sessionTimeoutMs);
+    this.#heartbeat = setInterval(() => {
+      if (client !== this.#client || !this.#connected) return;
+      const silentMs = performance.now() - Math.max(client.lastConfirmedAt, this.#connectedSince);
+      if (silentMs > readTimeout) {
+        this.options.logger.warn("No answer from ZooKeeper; reconnecting", {
+          silentMs: Math.round(silentMs),
+        });
+        return client.dropConnection();
+      }
+      client.exists("/").catch(() => {
+        // Unanswered: the next beat measures the silence.
+      });
+    }, Math.max(10, Math.floor(readTimeout / 3)));
   }
 
   #onState(client: ZkClient, state: string): void {
@@ -125,6 +157,7 @@ export class ZkSession {
       case "connected":
         if (this.#connected) return;
         this.#connected = true;
+        this.#connectedSince = performance.now();
         logger.info("Reconnected to ZooKeeper", { session: `0x${client.sessionId.toString(16)}` });
         return onEvent({ type: "connected", client, newSession: false });
       case "disconnected":
