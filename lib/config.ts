@@ -29,6 +29,10 @@ export interface ZooKeeperConfig {
 export interface WorkerConfig extends ZooKeeperConfig {
   readonly host: string;
   readonly port: number;
+  /** How many task ids the worker remembers to perform each at most once. */
+  readonly dedupWindow: number;
+  /** A file recording performed tasks and accepted epochs, reloaded at start; none if undefined. */
+  readonly journalPath?: string;
   readonly logFormat: LogFormat;
 }
 
@@ -150,6 +154,14 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
     ...read.zooKeeper(),
     host: read.host("WORKER_HOST", "0.0.0.0"),
     port: read.port("WORKER_PORT", 7070),
+    dedupWindow: read.integer(
+      "WORKER_DEDUP_WINDOW",
+      10000,
+      1,
+      10_000_000,
+      "must be an integer number of task ids from 1 to 10000000",
+    ),
+    journalPath: env["WORKER_JOURNAL"]?.trim() || undefined,
     logFormat: read.logFormat(),
   });
 }

@@ -26,11 +26,22 @@ export class FenceUnavailableError extends Error {
 
 /** See the module comment. */
 export class EpochFence {
-  #state: FenceState = { highestAccepted: 0n, leaderEpoch: 0n };
+  #state: FenceState;
   #client?: ZkClient;
   #verification?: { startedAt: number; result: Promise<bigint> };
 
-  constructor(private readonly electionPath: string, private readonly logger: Logger) {}
+  constructor(
+    private readonly electionPath: string,
+    private readonly logger: Logger,
+    private readonly options: {
+      /** The highest epoch accepted before (from the worker's journal). */
+      readonly highestAccepted?: bigint;
+      /** Told about each newly accepted epoch, before the task it came with is performed. */
+      readonly onAccept?: (epoch: bigint) => void;
+    } = {},
+  ) {
+    this.#state = { highestAccepted: options.highestAccepted ?? 0n, leaderEpoch: 0n };
+  }
 
   /** What the fence knows now. */
   get state(): FenceState {
@@ -53,6 +64,7 @@ export class EpochFence {
         epoch,
         previous: this.#state.highestAccepted,
       });
+      this.options.onAccept?.(epoch);
       this.#state = afterAccept(epoch, this.#state);
     }
     return verdict;

@@ -1,7 +1,8 @@
 /**
  * The worker: performs tasks sent over gRPC (`PerformTask` answers `<message> gatech`) and fences
  * off stale leaders: a call carrying an epoch older than the current leader's is refused with
- * FAILED_PRECONDITION and not performed. Calls without an epoch (plain clients) are served.
+ * FAILED_PRECONDITION and not performed. Calls without an epoch (plain clients) are served. Each
+ * task id is performed at most once (see task_ledger.ts).
  */
 import type { WorkerConfig } from "./config.ts";
 import { EpochFence, FenceUnavailableError } from "./epoch_fence.ts";
@@ -9,12 +10,20 @@ import { createServer, grpc, startServer, stopServer } from "./grpc.ts";
 import type { RunContext } from "./main.ts";
 import { untilAborted } from "./main.ts";
 import { isRejection, validateTaskRequest } from "./task_request.ts";
+import { TaskLedger } from "./task_ledger.ts";
 import { ZkSession } from "./zk_session.ts";
 
 /** Runs the worker until `context.signal` aborts, then shuts down in order. */
 export async function runWorker(config: WorkerConfig, context: RunContext): Promise<void> {
   const { logger, signal } = context;
-  const fence = new EpochFence(config.electionPath, logger);
+  const ledger = await TaskLedger.open({
+    window: config.dedupWindow,
+    journalPath: config.journalPath,
+  });
+  const fence = new EpochFence(config.electionPath, logger, {
+    highestAccepted: ledger.highestEpoch,
+    onAccept: (epoch) => ledger.recordEpoch(epoch),
+  });
   const { server } = createServer({
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
@@ -27,8 +36,15 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
           });
           return callback({ code: grpc.status.FAILED_PRECONDITION, details: verdict.reason });
         }
+        const earlier = ledger.lookup(task.taskId, task.epoch);
+        if (earlier !== undefined) {
+          logger.info("Task already performed; returning its first result", { task: task.taskId });
+          return callback(null, { message: earlier });
+        }
+        const result = `${task.message} gatech`;
+        ledger.recordTask(task.taskId, task.epoch, result);
         logger.info(`Performing task: ${task.taskId}`);
-        return callback(null, { message: `${task.message} gatech` });
+        return callback(null, { message: result });
       }, (error) => {
         const code = error instanceof FenceUnavailableError
           ? grpc.status.UNAVAILABLE
@@ -52,5 +68,6 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
   await untilAborted(signal);
   await session.close();
   await stopServer(server, 500);
+  ledger.close();
   logger.info("Worker stopped");
 }

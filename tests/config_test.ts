@@ -50,6 +50,21 @@ const WORKER_TIMEOUT_RULE = "must be an integer number of milliseconds from 10 t
 
 const ROLES = ["worker", "master"] as const;
 
+for (const value of ["0", "abc", "10000001"]) {
+  Deno.test(`parseWorkerConfig WORKER_DEDUP_WINDOW refuses "${value}"`, () => {
+    assertRefused(
+      "worker",
+      { WORKER_DEDUP_WINDOW: value },
+      refusal(
+        "worker",
+        "WORKER_DEDUP_WINDOW",
+        "must be an integer number of task ids from 1 to 10000000",
+        value,
+      ),
+    );
+  });
+}
+
 // --- Defaults -------------------------------------------------------------------------------
 
 Deno.test("parseWorkerConfig uses the defaults for an empty environment", () => {
@@ -60,6 +75,8 @@ Deno.test("parseWorkerConfig uses the defaults for an empty environment", () => 
     zkAuth: undefined,
     host: "0.0.0.0",
     port: 7070,
+    dedupWindow: 10000,
+    journalPath: undefined,
     logFormat: "text",
   });
 });
@@ -121,6 +138,8 @@ Deno.test("parseWorkerConfig reads every variable, trimmed", () => {
       ZK_AUTH: " lab:secret ",
       WORKER_HOST: " 127.0.0.1 ",
       WORKER_PORT: " 7071 ",
+      WORKER_DEDUP_WINDOW: " 500 ",
+      WORKER_JOURNAL: " /tmp/journal.jsonl ",
       LOG_FORMAT: " json ",
     }),
     {
@@ -130,6 +149,8 @@ Deno.test("parseWorkerConfig reads every variable, trimmed", () => {
       zkAuth: "lab:secret",
       host: "127.0.0.1",
       port: 7071,
+      dedupWindow: 500,
+      journalPath: "/tmp/journal.jsonl",
       logFormat: "json",
     },
   );
