@@ -38,8 +38,8 @@ export class ZkSession {
   #closed = new AbortController();
   #generation = 0;
   #heartbeat?: ReturnType<typeof setInterval>;
-  /** When the current connection was (re-)established: silence is measured from here at most. */
-  #connectedSince = 0;
+  /** When the connection last changed (connected or lost): silence is measured from here at most. */
+  #stateSince = 0;
 
   constructor(
     private readonly config: ZooKeeperConfig,
@@ -122,7 +122,7 @@ export class ZkSession {
     }
     this.#client = client;
     this.#connected = true;
-    this.#connectedSince = performance.now();
+    this.#stateSince = performance.now();
     this.#startHeartbeat(client);
     logger.info("Connected to ZooKeeper", {
       servers,
@@ -136,8 +136,18 @@ export class ZkSession {
     clearInterval(this.#heartbeat);
     const readTimeout = readTimeoutMs(this.config.sessionTimeoutMs);
     this.#heartbeat = setInterval(() => {
-      if (client !== this.#client || !this.#connected) return;
-      const silentMs = performance.now() - Math.max(client.lastConfirmedAt, this.#connectedSince);
+      if (client !== this.#client) return;
+      if (!this.#connected) {
+        // Once TCP connects, the library gives the handshake no deadline: a server that accepts but
+        // never answers (a JVM still starting up) would hold a reconnection forever.
+        if (performance.now() - this.#stateSince > readTimeout) {
+          this.#stateSince = performance.now();
+          this.options.logger.warn("ZooKeeper has not taken us back yet; trying again");
+          client.dropConnection();
+        }
+        return;
+      }
+      const silentMs = performance.now() - Math.max(client.lastConfirmedAt, this.#stateSince);
       if (silentMs > readTimeout) {
         this.options.logger.warn("No answer from ZooKeeper; reconnecting", {
           silentMs: Math.round(silentMs),
@@ -157,13 +167,14 @@ export class ZkSession {
       case "connected":
         if (this.#connected) return;
         this.#connected = true;
-        this.#connectedSince = performance.now();
+        this.#stateSince = performance.now();
         logger.info("Reconnected to ZooKeeper", { session: `0x${client.sessionId.toString(16)}` });
         return onEvent({ type: "connected", client, newSession: false });
       case "disconnected":
       case "read-only":
         if (!this.#connected) return;
         this.#connected = false;
+        this.#stateSince = performance.now();
         logger.warn("Disconnected from ZooKeeper", { state });
         return onEvent({ type: "suspended", reason: `ZooKeeper connection ${state}` });
       case "expired":

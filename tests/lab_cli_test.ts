@@ -63,6 +63,7 @@ Deno.test("parseLabSettings defaults to .lab in the project and the original por
   assert.equal(settings.stateDir, "/project/.lab");
   assert.deepEqual(settings.ports, {
     zookeeper: 2181,
+    zoo: [2182, 2183, 2184],
     worker: 7070,
     master1: 50051,
     master2: 50052,

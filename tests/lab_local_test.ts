@@ -16,13 +16,16 @@ class LocalLab {
   readonly env: Record<string, string>;
 
   constructor() {
-    const [zookeeper, worker, master1, master2] = freePorts(4);
+    const [zookeeper, worker, master1, master2, zoo1, zoo2, zoo3] = freePorts(7);
     this.env = {
       LAB_STATE_DIR: this.stateDir,
       LAB_ZK_PORT: String(zookeeper),
       LAB_WORKER_PORT: String(worker),
       LAB_MASTER1_PORT: String(master1),
       LAB_MASTER2_PORT: String(master2),
+      LAB_ZOO1_PORT: String(zoo1),
+      LAB_ZOO2_PORT: String(zoo2),
+      LAB_ZOO3_PORT: String(zoo3),
       NO_COLOR: "1",
     };
   }
@@ -134,7 +137,8 @@ Deno.test("deno task up --backend local runs the walkthrough: rpc, logs, stop, s
     await lab.waitForLog("worker", /Performing task: leader_election/, workerMark);
 
     const master1Mark = lab.log("master1").length;
-    assert.match(await lab.ok("start", "master1"), /Started master1/);
+    const start = await lab.ok("start", "master1");
+    assert.match(start, /^master1 joined the election as a follower of master2$/m);
     await lab.waitForLog("master1", /I am the follower leader=master2/, master1Mark);
 
     const failover = await lab.ok("failover");

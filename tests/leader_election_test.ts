@@ -53,7 +53,8 @@ Deno.test("deleting the election path under running masters elects exactly one l
 Deno.test("a leader whose node is deleted by another program steps down and rejoins as follower", async () => {
   await using lab = await startLab({ masters: 2 });
   const { leader, epoch } = await lab.waitForSingleLeader();
-  const node = eventsOf(leader, "I am the leader").at(-1)!.record.node as string;
+  const node = eventsOf(leader, "I am the leader").findLast((e) => e.record.node)!.record
+    .node as string;
   const mark = leader.lines.length;
   const client = await connectZk({
     servers: [lab.zk.connectString],

@@ -1,0 +1,60 @@
+/**
+ * What the CLI needs from a way of running the lab (local processes or Docker Compose), so that
+ * every command (status, failover, rpc, ...) is written once for both.
+ */
+
+/** The two masters of the walkthrough, in the order they are started. */
+export const MASTERS = ["master1", "master2"] as const;
+
+/** A master's service name. */
+export type MasterName = typeof MASTERS[number];
+
+/** Where the lab's processes answer, as seen from this host. */
+export interface Endpoints {
+  /** ZooKeeper servers, each with its service name and `host:port`. */
+  readonly zookeeper: readonly { readonly service: string; readonly address: string }[];
+  readonly electionPath: string;
+  readonly worker: string;
+  readonly masters: Readonly<Record<MasterName, string>>;
+}
+
+/** Options of `logs`. */
+export interface PrintLogsOptions {
+  readonly follow: boolean;
+  readonly lines: number;
+}
+
+/** One way of running the lab. */
+export interface Backend {
+  readonly name: "local" | "compose";
+  /** How long `up` may take before there must be a leader (Compose may build images first). */
+  readonly upTimeoutMs: number;
+  /** Starts whatever is not running yet; resolves once the processes were started. */
+  up(options: { readonly ensemble: boolean }): Promise<void>;
+  /** Stops one service cleanly (SIGTERM) and resolves once it has exited. */
+  stop(service: string): Promise<void>;
+  /** Starts one stopped service again. */
+  start(service: string): Promise<void>;
+  /** Stops and removes everything; nothing of the lab keeps running. */
+  down(): Promise<void>;
+  /** `down`, then removes the lab's files from the state folder (Compose: images and volumes). */
+  clean(): Promise<void>;
+  /** Prints the last lines of one service or all, like `docker-compose logs`. */
+  printLogs(service: string | undefined, options: PrintLogsOptions): Promise<void>;
+  /** The last `count` lines a service wrote (without any prefix), oldest first. */
+  recentLines(service: string, count: number): Promise<string[]>;
+  /** The lab's service names, for argument checks and `status`. */
+  services(): Promise<string[]>;
+  endpoints(): Promise<Endpoints>;
+}
+
+/** A usage or state problem the user can fix; the CLI prints the message and exits 1. */
+export class LabError extends Error {
+  override name = "LabError";
+}
+
+/** `zookeeper2` is how the README names the second ensemble server; both backends call it zoo2. */
+export function canonicalService(name: string): string {
+  const match = /^zookeeper([1-3])$/.exec(name);
+  return match ? `zoo${match[1]}` : name;
+}
