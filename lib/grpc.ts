@@ -8,6 +8,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import {
   HealthImplementation,
+  protoPath as healthProtoPath,
   service as healthService,
   type ServingStatus,
 } from "grpc-health-check";
@@ -62,7 +63,8 @@ export interface MapReduceClient extends grpc.Client {
 }
 
 const protoPath = fileURLToPath(new URL("../proto/mapreduce.proto", import.meta.url));
-const packageDefinition = protoLoader.loadSync(protoPath, PROTO_LOADER_OPTIONS);
+// The health proto is loaded too, only so that reflection describes it (grpcurl can call it).
+const packageDefinition = protoLoader.loadSync([protoPath, healthProtoPath], PROTO_LOADER_OPTIONS);
 const rpcGen = grpc.loadPackageDefinition(packageDefinition).rpc_gen as grpc.GrpcObject;
 const MapReduceService = rpcGen.MapReduceService as grpc.ServiceClientConstructor;
 const HealthService = grpc.makeClientConstructor(healthService, "grpc.health.v1.Health");
