@@ -194,7 +194,13 @@ export class LeaderLatch {
     const client = this.#client;
     if (!client || this.#lifecycle !== "started") return;
     const sessionId = client.sessionId;
-    const ownNode = this.#ownNode ??= await this.#join(client);
+    if (!this.#ownNode) {
+      const joined = await this.#join(client);
+      // The session may have changed while we joined: that node is not ours to use.
+      if (client !== this.#client) return void (this.#again = true);
+      this.#ownNode = joined;
+    }
+    const ownNode = this.#ownNode;
     const order = await readElection(client, this.options.electionPath, {
       nodeWatch: { node: ownNode, watcher: this.#onWatch },
     });

@@ -56,14 +56,6 @@ export class ZkSession {
     void this.#open();
   }
 
-  /** Throws the current session away and opens a new one (its ephemeral nodes go with it). */
-  restart(reason: string): void {
-    if (this.#closed.signal.aborted || !this.#client) return;
-    this.options.logger.warn("Opening a new ZooKeeper session", { reason });
-    this.#drop(reason);
-    void this.#open();
-  }
-
   /** Ends the session: our ephemeral nodes vanish now, not after the session timeout. */
   async close(): Promise<void> {
     this.#closed.abort(new Error("ZooKeeper session closed"));

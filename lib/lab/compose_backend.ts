@@ -14,8 +14,12 @@ const SERVICES = ["zookeeper", "worker", "master1", "master2"];
 const ENSEMBLE_SERVICES = ["zoo1", "zoo2", "zoo3"];
 /** What the apps are given in the ensemble profile (compose.yaml reads ZK_SERVERS). */
 const ENSEMBLE_ZK_SERVERS = "zoo1:2181,zoo2:2181,zoo3:2181";
-/** compose.yaml tags the app image, so `down --rmi local` keeps it; `clean` removes it by name. */
+/**
+ * compose.yaml tags the app image, so `down --rmi local` keeps it; `clean` removes it by name and,
+ * with the untagged builds it replaced, by the Dockerfile's label.
+ */
 const APP_IMAGE = "zk-lab/app:latest";
+const APP_IMAGE_LABEL = "zk-lab.image=app";
 
 /** See the module comment. */
 export class ComposeBackend implements Backend {
@@ -41,22 +45,41 @@ export class ComposeBackend implements Backend {
   }
 
   async down(): Promise<void> {
-    // The profile makes down remove zoo1..zoo3 too, whichever way the lab was started.
-    await this.#run(["down", "--remove-orphans"], true);
+    // The profile makes down remove zoo1..zoo3 too, whichever way the lab was started. -v: the
+    // ZooKeeper image declares anonymous volumes (/data, /datalog, /logs) that no later container
+    // reuses, so without it every down would leave three behind per server.
+    await this.#run(["down", "-v", "--remove-orphans"], true);
     await removeState(this.settings.stateDir);
   }
 
   async clean(): Promise<void> {
     await this.#run(["down", "--rmi", "local", "-v", "--remove-orphans"], true);
-    if ((await runCommand(["docker", "image", "inspect", APP_IMAGE])).success) {
-      await runCommand(["docker", "image", "rm", APP_IMAGE], { inherit: true });
+    // Full ids from both queries, so an image found by both is named (and removed) once.
+    const labelled = await runCommand(
+      ["docker", "images", "--quiet", "--no-trunc", "--filter", `label=${APP_IMAGE_LABEL}`],
+      { timeoutMs: 10_000 },
+    );
+    // An image built before the label existed is still found by its tag.
+    const tagged = await runCommand(["docker", "image", "inspect", "--format={{.Id}}", APP_IMAGE]);
+    const found = labelled.stdout + (tagged.success ? tagged.stdout : "");
+    const images = new Set(found.split("\n").filter((id) => id !== ""));
+    if (images.size > 0) {
+      const removed = await runCommand(["docker", "image", "rm", ...images], { inherit: true });
+      if (!removed.success) throw new LabError(`Cannot remove the lab's images: ${[...images]}`);
     }
     await removeLabFiles(this.settings.stateDir);
   }
 
   async printLogs(service: string | undefined, options: PrintLogsOptions): Promise<void> {
     if (service) this.#checkKnown(service);
-    const args = ["logs", `--tail=${options.lines}`, ...(options.follow ? ["-f"] : [])];
+    // docker-compose 1.29 colours its prefixes even into a pipe or file, and ignores NO_COLOR.
+    const plain = Deno.noColor || !Deno.stdout.isTerminal();
+    const args = [
+      "logs",
+      ...(plain ? ["--no-color"] : []),
+      `--tail=${options.lines}`,
+      ...(options.follow ? ["-f"] : []),
+    ];
     await this.#run([...args, ...(service ? [service] : [])], await this.#ensemble());
   }
 
