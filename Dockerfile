@@ -27,6 +27,10 @@ COPY *.ts ./
 # Anything the entry points import beyond deno.json's list would be fetched here, still frozen.
 RUN deno install --frozen --entrypoint master.ts worker.ts healthcheck.ts
 
+# `deno task clean` finds every build of this image by this label, also the untagged ones that
+# rebuilds leave behind.
+LABEL zk-lab.image=app
+
 # --allow-net: serve gRPC, reach ZooKeeper and peers, whose addresses come from the environment.
 # --allow-env: the config reads the whole environment once.
 # --allow-read: the lab's .proto in /app, and grpc-health-check's own health.proto in DENO_DIR (an

@@ -150,11 +150,30 @@ ca_bundle() { if [[ -f "$HOST_CA_BUNDLE" ]]; then cat "$HOST_CA_BUNDLE"; fi; }
 
 # Runs "build_<what> <hash>" unless the image is current, and says how long it took.
 ensure_image() {
-  local what="$1" image="$2" hash="$3" started=$SECONDS
+  local what="$1" image="$2" hash="$3" started=$SECONDS previous
   is_current "$image" "$hash" && return 0
+  previous="$(docker image inspect --format '{{ .Id }}' "$image" 2>/dev/null || true)"
   log "building $image (inputs $hash)"
   "build_$what" "$hash"
   log "built $image in $((SECONDS - started)) s"
+  # Newest first, so images built on an older one are removed before it.
+  if [[ -n "$previous" && "$previous" != "$(image_id "$image")" ]]; then
+    REPLACED_IMAGES=("$previous" "${REPLACED_IMAGES[@]}")
+  fi
+}
+
+# The images a rebuild untagged (about 1 GB for all three): nothing uses them any more, unless
+# an app image was built on them, in which case they stay.
+REPLACED_IMAGES=()
+remove_replaced_images() {
+  local id
+  for id in "${REPLACED_IMAGES[@]}"; do
+    if docker image rm "$id" >/dev/null 2>&1; then
+      log "removed the replaced image ${id#sha256:}"
+    else
+      log "kept the replaced image ${id#sha256:}: something still uses it"
+    fi
+  done
 }
 
 main() {
@@ -179,6 +198,7 @@ main() {
   zookeeper_hash="$({ image_id "$DEBIAN_IMAGE"; declare -f build_zookeeper; cd "$DOCKER_DIR/zookeeper" && find . -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256_of_stdin)"
   ensure_image zookeeper "$ZOOKEEPER_IMAGE" "$zookeeper_hash"
 
+  remove_replaced_images
   log "stand-ins ready in $((SECONDS - started)) s: DENO_IMAGE=$DENO_IMAGE ZOOKEEPER_IMAGE=$ZOOKEEPER_IMAGE"
 }
 

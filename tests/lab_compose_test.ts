@@ -51,7 +51,7 @@ Deno.test("compose backend: stop zookeeper2 stops the ensemble's zoo2 with docke
 Deno.test("compose backend: down takes the ensemble profile down too", async () => {
   const { code, calls } = await runWithStandIns("down", "--backend", "compose");
   assert.equal(code, 0);
-  assert.equal(calls.at(-1), `${COMPOSE} --profile ensemble down --remove-orphans`);
+  assert.equal(calls.at(-1), `${COMPOSE} --profile ensemble down -v --remove-orphans`);
 });
 
 Deno.test("compose backend: clean removes local images and volumes", async () => {
@@ -60,7 +60,7 @@ Deno.test("compose backend: clean removes local images and volumes", async () =>
   assert.ok(calls.includes(`${COMPOSE} --profile ensemble down --rmi local -v --remove-orphans`));
 });
 
-Deno.test("compose backend: logs passes --tail, -f and the service to docker-compose logs", async () => {
+Deno.test("compose backend: logs passes --tail, -f and the service to docker-compose logs, uncoloured into a pipe", async () => {
   const { code, calls } = await runWithStandIns(
     "logs",
     "-f",
@@ -71,7 +71,7 @@ Deno.test("compose backend: logs passes --tail, -f and the service to docker-com
     "compose",
   );
   assert.equal(code, 0);
-  assert.equal(calls.at(-1), `${COMPOSE} logs --tail=5 -f master1`);
+  assert.equal(calls.at(-1), `${COMPOSE} logs --no-color --tail=5 -f master1`);
 });
 
 Deno.test("compose backend: an unknown service is refused before docker-compose runs", async () => {

@@ -90,7 +90,9 @@ class LocalLab {
 
   /** Takes the lab down (whatever state it is in) and removes its folder. */
   async close(pids: readonly number[]): Promise<void> {
-    await this.task("down");
+    // --backend local: after the test's own `down` no state is left, and without it `down` would
+    // pick Compose whenever a Docker engine answers, taking down a real stack on this machine.
+    await this.task("down", "--backend", "local");
     // The test must not leave processes behind, even if `down` failed.
     for (const pid of [...pids, ...this.pids()].filter(isAlive)) Deno.kill(pid, "SIGKILL");
     Deno.removeSync(this.stateDir, { recursive: true });

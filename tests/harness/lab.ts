@@ -9,7 +9,7 @@ import {
   type TaskRequest,
   type TaskResponse,
 } from "../../lib/grpc.ts";
-import { eventsOf, lastRole, waitForEvent } from "./events.ts";
+import { eventsOf, lastRole } from "./events.ts";
 import { type LabProcess, spawnLab } from "./process.ts";
 import { freePort } from "./ports.ts";
 import { startZooKeeper, type ZooKeeperServer } from "./zookeeper.ts";

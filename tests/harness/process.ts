@@ -13,7 +13,8 @@ import { delay } from "./wait.ts";
 
 const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 /** Variables a child inherits: what Deno needs to run and to reach its cache and the registry. */
-const INHERITED_ENV = /^(PATH|HOME|TMPDIR|DENO_.*|NPM_CONFIG_.*|(HTTPS?|NO)_PROXY|ALLOW_UNSAFE_DENO)$/i;
+const INHERITED_ENV =
+  /^(PATH|HOME|TMPDIR|DENO_.*|NPM_CONFIG_.*|(HTTPS?|NO)_PROXY|ALLOW_UNSAFE_DENO)$/i;
 const VERBOSE = Deno.env.get("LAB_TEST_VERBOSE") === "1";
 const TAIL_LINES = 30;
 
