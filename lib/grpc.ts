@@ -194,6 +194,22 @@ export function hasCode(error: unknown, code: grpc.status): boolean {
   return (error as grpc.ServiceError)?.code === code;
 }
 
+/**
+ * True when a call failed because its connection broke (the peer died, restarted or closed),
+ * not because the server answered. grpc-js reports most of these as UNAVAILABLE, but a write to
+ * a socket the peer has already closed (EPIPE, which Deno's sockets raise where Node's usually
+ * raise ECONNRESET) comes back as INTERNAL "Received RST_STREAM with code 2 triggered by internal
+ * client error: ...", and a stream reset without any status as INTERNAL "(Call ended without
+ * gRPC status)". Such a call may or may not have reached the server.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  const { code, details } = (error ?? {}) as Partial<grpc.ServiceError>;
+  if (code === grpc.status.UNAVAILABLE) return true;
+  return code === grpc.status.INTERNAL &&
+    /^Received RST_STREAM with code \d+ (triggered by internal client error|\(Call ended without gRPC status\))/
+      .test(details ?? "");
+}
+
 /** A short description of a gRPC error for logs: `UNAVAILABLE: No connection established`. */
 export function describeGrpcError(error: unknown): string {
   const serviceError = error as grpc.ServiceError;

@@ -22,6 +22,13 @@ import { type RunContext, untilAborted } from "./main.ts";
 import { isRejection, validateTaskRequest } from "./task_request.ts";
 import { ZkSession } from "./zk_session.ts";
 
+/** Codes with which the worker itself refuses a task: retrying elsewhere cannot change them. */
+const WORKER_VERDICTS = new Set<grpc.status>([
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.FAILED_PRECONDITION,
+  grpc.status.RESOURCE_EXHAUSTED,
+]);
+
 /** The task id of the call a new leader makes to the worker, as in the original lab. */
 export const LEADER_ELECTION_TASK = "leader_election";
 
@@ -67,9 +74,15 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
           if (hasCode(error, grpc.status.FAILED_PRECONDITION)) {
             latch.recheck("the worker refused our epoch");
           }
+          // Only the worker's own verdicts pass through. Anything else means the worker did not
+          // answer (it died or restarted mid-call): the client should try again, with the same
+          // task id, whether or not the task was performed.
+          const verdict = WORKER_VERDICTS.has(error.code);
           callback({
-            code: error.code ?? grpc.status.UNAVAILABLE,
-            details: describeGrpcError(error),
+            code: verdict ? error.code : grpc.status.UNAVAILABLE,
+            details: verdict
+              ? describeGrpcError(error)
+              : `The worker did not answer: ${describeGrpcError(error)}`,
           });
         },
       );

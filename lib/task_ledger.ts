@@ -44,7 +44,9 @@ export class TaskLedger {
   static async open(options: TaskLedgerOptions): Promise<TaskLedger> {
     const ledger = new TaskLedger(options.window);
     if (options.journalPath) {
-      for (const entry of await readJournal(options.journalPath)) ledger.#apply(entry);
+      for (const entry of parseJournal(await loadJournal(options.journalPath))) {
+        ledger.#apply(entry);
+      }
       ledger.#journal = await Deno.open(options.journalPath, { append: true, create: true });
     }
     return ledger;
@@ -90,7 +92,13 @@ export class TaskLedger {
   }
 
   #write(entry: JournalEntry): void {
-    this.#journal?.writeSync(this.#encoder.encode(JSON.stringify(entry) + "\n"));
+    if (this.#journal) {
+      // writeSync may write less than asked; the record must be whole before the task is answered.
+      const bytes = this.#encoder.encode(JSON.stringify(entry) + "\n");
+      for (let written = 0; written < bytes.length;) {
+        written += this.#journal.writeSync(bytes.subarray(written));
+      }
+    }
     this.#apply(entry);
   }
 
@@ -110,15 +118,31 @@ export class TaskLedger {
   }
 }
 
-/** Reads a journal; a missing file is an empty journal, and a torn last line is skipped. */
-export async function readJournal(path: string): Promise<JournalEntry[]> {
-  let text: string;
+/** A journal's text; a missing file is an empty journal. */
+async function readText(path: string): Promise<string> {
   try {
-    text = await Deno.readTextFile(path);
+    return await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
+    if (error instanceof Deno.errors.NotFound) return "";
     throw error;
   }
+}
+
+/**
+ * A journal's text, after cutting a last line that a crash left unfinished, so that the next
+ * record starts on a line of its own instead of being glued to it (and lost with it). That line's
+ * task was never answered: the record is written before the answer.
+ */
+async function loadJournal(path: string): Promise<string> {
+  const text = await readText(path);
+  if (text === "" || text.endsWith("\n")) return text;
+  const whole = text.slice(0, text.lastIndexOf("\n") + 1);
+  await Deno.truncate(path, new TextEncoder().encode(whole).byteLength);
+  return whole;
+}
+
+/** The records of a journal's text; a torn or garbled line is skipped. */
+function parseJournal(text: string): JournalEntry[] {
   return text.split("\n").flatMap((line) => {
     if (line.trim() === "") return [];
     try {
@@ -127,4 +151,9 @@ export async function readJournal(path: string): Promise<JournalEntry[]> {
       return []; // a write cut short by a crash
     }
   });
+}
+
+/** Reads a journal; a missing file is an empty journal, and a torn last line is skipped. */
+export async function readJournal(path: string): Promise<JournalEntry[]> {
+  return parseJournal(await readText(path));
 }

@@ -13,6 +13,7 @@ import {
   createMapReduceClient,
   describeGrpcError,
   grpc,
+  isConnectionFailure,
   type MapReduceClient,
 } from "./grpc.ts";
 import type { ZkClient } from "./zk.ts";
@@ -57,10 +58,16 @@ export class TaskSubmitter {
   /** The leader last found; forgotten after any failure, so a retry asks ZooKeeper again. */
   #leader?: Candidate;
 
-  /** `zk` returns the ZooKeeper client to read the election with, or undefined while disconnected. */
+  /**
+   * `zk` returns the ZooKeeper client to read the election with, or undefined while disconnected.
+   * `resolveAddress` turns a leader into the address to call; by default the address it wrote into
+   * its election node (a client outside the masters' network, like the host of a Compose lab,
+   * maps it to a published port instead).
+   */
   constructor(
     private readonly zk: () => ZkClient | undefined,
     private readonly electionPath: string,
+    private readonly resolveAddress: (leader: Candidate) => string = (leader) => leader.address,
   ) {}
 
   /** Submits one task; resolves with its one final answer or rejects with a SubmitError. */
@@ -80,14 +87,14 @@ export class TaskSubmitter {
       }
       try {
         const leader = await this.#findLeader();
-        const reply = await callUnary(this.#client(leader.address), "SubmitTask", {
+        const reply = await callUnary(this.#client(this.resolveAddress(leader)), "SubmitTask", {
           task_id: taskId,
           message,
         }, { timeoutMs: Math.min(callTimeoutMs, remaining), signal });
         return { message: reply.message, attempts: attempt, leader: leader.name };
       } catch (error) {
         const code = (error as grpc.ServiceError).code;
-        if (typeof code === "number" && !RETRIED_CODES.has(code)) {
+        if (typeof code === "number" && !RETRIED_CODES.has(code) && !isConnectionFailure(error)) {
           throw new SubmitError(`Task ${taskId} was refused: ${describeGrpcError(error)}`, code);
         }
         this.#leader = undefined;

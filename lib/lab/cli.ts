@@ -9,10 +9,28 @@ import { chooseBackend } from "./choose_backend.ts";
 import { parseCommandLine, USAGE, UsageError } from "./command_line.ts";
 import { failoverCommand } from "./failover.ts";
 import { rpcCheck } from "./rpc_check.ts";
+import { runSubmit } from "./submit.ts";
 import { LabSettingsError, parseLabSettings } from "./settings.ts";
 import { startCommand } from "./start.ts";
 import { statusCommand } from "./status.ts";
 import { upCommand } from "./up.ts";
+
+/**
+ * `submit` against the running lab: its ZooKeeper and election path unless ZK_SERVERS or
+ * ELECTION_PATH say otherwise, and the masters' addresses as seen from this host (a Compose
+ * master writes its container name into its election node).
+ */
+async function submitToLab(args: string[], env: Env): Promise<number> {
+  const backend = await chooseBackend(undefined, parseLabSettings(env), env);
+  const endpoints = await backend.endpoints();
+  const labEnv = {
+    ZK_SERVERS: endpoints.zookeeper.map((server) => server.address).join(","),
+    ELECTION_PATH: endpoints.electionPath,
+    ...env,
+  };
+  const hostAddresses: Record<string, string> = endpoints.masters;
+  return await runSubmit(args, labEnv, (leader) => hostAddresses[leader.name] ?? leader.address);
+}
 
 /** The deadline of the `rpc` call. */
 const RPC_TIMEOUT_MS = 2000;
@@ -20,6 +38,8 @@ const RPC_TIMEOUT_MS = 2000;
 /** Runs the CLI with `args`; resolves with the exit code. */
 export async function runLab(args: readonly string[], env: Env): Promise<number> {
   try {
+    // submit has arguments of its own (a message, --count); it finds the lab as "up" left it.
+    if (args[0] === "submit") return await submitToLab(args.slice(1), env);
     const command = parseCommandLine(args);
     if (command.command === "help") {
       console.log(USAGE);

@@ -43,6 +43,7 @@ Commands:
   start <service>          start it again
   down                     stop and remove everything
   clean                    down, then remove the lab's files in .lab/ (Compose: also images, volumes)
+  submit <message> [--count N]  send N tasks through the leader, retried across failovers
 
 Every command takes --backend local|compose (default: what "up" used; for "up": Compose when a
 Docker engine answers, else local processes).`;

@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Env } from "../config.ts";
+import type { Candidate } from "../election.ts";
 import { createLogger } from "../log.ts";
 import { TaskSubmitter } from "../task_submitter.ts";
 import { ZkSession } from "../zk_session.ts";
@@ -81,6 +82,7 @@ export function parseSubmitCommand(args: readonly string[], env: Env): SubmitCom
 export async function runSubmit(
   args: string[],
   env: Env = Deno.env.toObject(),
+  resolveAddress?: (leader: Candidate) => string,
 ): Promise<number> {
   let command: SubmitCommand;
   try {
@@ -91,7 +93,10 @@ export async function runSubmit(
     return 2;
   }
   const out = createLogger("text");
-  const diagnostics = createLogger("text", { write: (line) => console.error(line) });
+  // Only trouble goes to stderr: "Connected to ZooKeeper" is no news to someone submitting.
+  const diagnostics = createLogger("text", {
+    write: (line) => / (WARN|ERROR): /.test(line) && console.error(line),
+  });
   let connected!: () => void;
   const firstConnection = new Promise<void>((resolve) => connected = resolve);
   const session = new ZkSession({
@@ -103,7 +108,11 @@ export async function runSubmit(
     logger: diagnostics,
     onEvent: (event) => event.type === "connected" && connected(),
   });
-  const submitter = new TaskSubmitter(() => session.client, command.electionPath);
+  const submitter = new TaskSubmitter(
+    () => session.client,
+    command.electionPath,
+    resolveAddress,
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     session.start();
