@@ -273,13 +273,15 @@ export class LeaderLatch {
           watching: next.predecessor.node,
         });
         break;
-      case "none":
-        if (previous.role === "leader") {
-          logger.warn("I am no longer the leader", { reason: next.reason });
-        } else if (previous.role === "follower") {
-          logger.warn("Left the election for now", { reason: next.reason });
+      case "none": {
+        // Leaving on purpose is news, not trouble.
+        const log = this.#lifecycle === "closed" ? logger.info : logger.warn;
+        if (previous.role === "leader") log("I am no longer the leader", { reason: next.reason });
+        else if (previous.role === "follower") {
+          log("Left the election for now", { reason: next.reason });
         }
         break;
+      }
     }
     this.options.onChange?.(next);
   }
