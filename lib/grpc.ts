@@ -159,21 +159,26 @@ export function callUnary(
   });
 }
 
-/** Asks the health service at `address`; resolves with its status, e.g. `SERVING`. */
+/**
+ * Asks the health service at `address`; resolves with its status, e.g. `SERVING`. With `via`,
+ * the call goes over that client's channel (its connection) instead of a new one.
+ */
 export function checkHealth(
   address: string,
-  options: CallOptions & { service?: string },
+  options: CallOptions & { service?: string; via?: grpc.Client },
 ): Promise<string> {
   const client = new HealthService(
     address,
     grpc.credentials.createInsecure(),
+    options.via ? { channelOverride: options.via.getChannel() } : {},
   ) as unknown as HealthClient;
   return new Promise<string>((resolve, reject) => {
     client.Check(
       { service: options.service ?? "" },
       { deadline: Date.now() + options.timeoutMs },
       (error, response) => {
-        client.close();
+        // Closing a client closes its channel: never the borrowed one.
+        if (!options.via) client.close();
         if (error) return reject(error);
         resolve(response!.status);
       },

@@ -9,6 +9,7 @@ import { type Candidate, leaderOf } from "./election.ts";
 import { readElection } from "./election_view.ts";
 import {
   callUnary,
+  checkHealth,
   createMapReduceClient,
   createServer,
   describeGrpcError,
@@ -36,8 +37,13 @@ export const LEADER_ELECTION_TASK = "leader_election";
 export async function runMaster(config: MasterConfig, context: RunContext): Promise<void> {
   const { logger, signal } = context;
   const worker = createMapReduceClient(config.workerAddress);
-  // Connect now, so the first call after winning the election does not pay for it.
-  worker.waitForReady(Date.now() + config.workerTimeoutMs, () => {});
+  // Connect and make one real call now (a health check on the same channel), so the first call
+  // after winning the election pays neither for the connection nor for a cold call path.
+  checkHealth(config.workerAddress, { timeoutMs: config.workerTimeoutMs, via: worker }).catch(
+    () => {
+      // The worker may not be up yet; the leader's own calls retry.
+    },
+  );
   let term: AbortController | undefined;
 
   /**
