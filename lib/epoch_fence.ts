@@ -29,6 +29,7 @@ export class EpochFence {
   #state: FenceState;
   #client?: ZkClient;
   #verification?: { startedAt: number; result: Promise<bigint> };
+  #watchRead?: Promise<void>;
 
   constructor(
     private readonly electionPath: string,
@@ -71,6 +72,13 @@ export class EpochFence {
   }
 
   async #verify(epoch: bigint, arrivedAt: number): Promise<FinalVerdict> {
+    // A new leader's first call often arrives while the read set off by the same change of
+    // leader (our watch fired) is still under way: its answer may make the sync unnecessary.
+    if (this.#watchRead) {
+      await this.#watchRead;
+      const known = judgeEpoch(epoch, this.#state);
+      if (known.kind !== "verify") return known;
+    }
     const leaderEpoch = await this.#confirmLeaderEpoch(arrivedAt);
     // Judge again with what was learned; the leader may have changed while we asked.
     const again = judgeEpoch(epoch, this.#state);
@@ -81,7 +89,15 @@ export class EpochFence {
     if (this.#client) void this.#watchElection(this.#client);
   };
 
-  async #watchElection(client: ZkClient): Promise<void> {
+  /** Reads the election and watches it; `#watchRead` is set while the read is under way. */
+  #watchElection(client: ZkClient): Promise<void> {
+    const read = this.#readAndWatch(client).finally(() => {
+      if (this.#watchRead === read) this.#watchRead = undefined;
+    });
+    return this.#watchRead = read;
+  }
+
+  async #readAndWatch(client: ZkClient): Promise<void> {
     try {
       const order = await readElection(client, this.electionPath, {
         childWatcher: this.#onElectionChange,
