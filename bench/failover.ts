@@ -1,0 +1,147 @@
+/**
+ * Failover rounds on a running lab: stop the leader with a signal and time, from the moment the
+ * signal is sent, each step of the hand-over:
+ *
+ * - node gone: our own ZooKeeper exists-watch on the leader's election node fires (in this process);
+ * - decided: the successor's `I am the leader` line arrives;
+ * - accepted: the worker's `Accepted a new leader epoch` line for the successor's epoch arrives.
+ *
+ * Line times are `performance.now()` in this process when the line is read from the child's pipe
+ * (the harness's `at`), so every figure is on one clock, with sub-millisecond resolution. After
+ * each round a new master is started and left to settle, so there are always two masters.
+ */
+import { connectZk, type ZkClient } from "../lib/zk.ts";
+import { eventsOf, lastRole, waitForEvent } from "../tests/harness/events.ts";
+import type { Lab } from "../tests/harness/lab.ts";
+import { delay } from "../tests/harness/wait.ts";
+
+/** One failover, in ms from the signal. */
+export interface FailoverRound {
+  /** The leader's election node is gone (our watch fired). */
+  readonly nodeGoneMs: number;
+  /** The successor logged `I am the leader`. */
+  readonly decidedMs: number;
+  /** The worker logged `Accepted a new leader epoch` for the successor's epoch. */
+  readonly acceptedMs: number;
+  /** The successor logged that the worker accepted its leadership (the reply arrived). */
+  readonly confirmedMs: number;
+  /** The stopped leader logged `Shutting down` (SIGTERM only): signal delivery and handling. */
+  readonly shutdownSeenMs?: number;
+}
+
+/** Options for {@linkcode runFailovers}. */
+export interface FailoverOptions {
+  readonly signal: "SIGTERM" | "SIGKILL";
+  /** Measured rounds. */
+  readonly rounds: number;
+  /** Rounds run first and discarded. */
+  readonly warmupRounds: number;
+  /** Pause after the new master follows, before the next round. */
+  readonly settleMs: number;
+  /** The processes' session timeout: bounds how long a crash failover may take. */
+  readonly sessionTimeoutMs: number;
+  /** Told after each round (warm-up rounds included). */
+  readonly onRound?: (round: FailoverRound, index: number, warmup: boolean) => void;
+}
+
+/** Opens the bench's own ZooKeeper session, used only to watch election nodes. */
+export function connectWatcher(connectString: string): Promise<ZkClient> {
+  return connectZk({
+    servers: [connectString],
+    sessionTimeoutMs: 10_000,
+    connectTimeoutMs: 10_000,
+  });
+}
+
+/** Runs warm-up and measured rounds; resolves with the measured ones. */
+export async function runFailovers(
+  lab: Lab,
+  zk: ZkClient,
+  options: FailoverOptions,
+): Promise<FailoverRound[]> {
+  const measured: FailoverRound[] = [];
+  for (let index = 0; index < options.warmupRounds + options.rounds; index++) {
+    const warmup = index < options.warmupRounds;
+    const round = await failoverRound(lab, zk, options);
+    options.onRound?.(round, index, warmup);
+    if (!warmup) measured.push(round);
+    await replaceStoppedMaster(lab, options.settleMs);
+  }
+  return measured;
+}
+
+async function failoverRound(lab: Lab, zk: ZkClient, options: FailoverOptions) {
+  const worker = lab.worker!;
+  const { leader } = await lab.waitForSingleLeader(options.sessionTimeoutMs + 10_000);
+  const follower = lab.masters.find((master) => !master.hasExited && master !== leader);
+  if (!follower) throw new Error("Cannot run a failover round: there is no second master");
+  if (lastRole(follower) !== "follower") {
+    // A master that has just joined may not have decided yet.
+    await waitForEvent(follower, "I am the follower", {
+      from: follower.lines.length,
+      where: (record) => record.leader !== undefined,
+      timeoutMs: 10_000,
+    });
+  }
+  const leaderNode = eventsOf(leader, "I am the leader").findLast((e) => e.record.node)!.record
+    .node;
+  const nodeGone = Promise.withResolvers<number>();
+  const stat = await zk.exists(`${lab.electionPath}/${leaderNode}`, (event) => {
+    if (event.type === "NODE_DELETED") nodeGone.resolve(performance.now());
+  });
+  if (!stat) {
+    throw new Error(`Cannot run a failover round: the leader's node ${leaderNode} is gone`);
+  }
+  const marks = { worker: worker.lines.length, follower: follower.lines.length };
+  const leaderMark = leader.lines.length;
+  const timeoutMs = options.signal === "SIGKILL" ? options.sessionTimeoutMs + 5000 : 5000;
+
+  const sentAt = performance.now();
+  leader.signal(options.signal);
+  const decided = await waitForEvent(follower, "I am the leader", {
+    from: marks.follower,
+    where: (record) => record.epoch !== undefined,
+    timeoutMs,
+  });
+  const epoch = BigInt(decided.record.epoch);
+  const [accepted, confirmed, nodeGoneAt] = await Promise.all([
+    waitForEvent(worker, "Accepted a new leader epoch", {
+      from: marks.worker,
+      where: (record) => BigInt(record.epoch) === epoch,
+      timeoutMs,
+    }),
+    waitForEvent(follower, "The worker accepted our leadership", {
+      from: decided.index,
+      timeoutMs,
+    }),
+    withDeadline(nodeGone.promise, timeoutMs, `the deletion of ${leaderNode}`),
+  ]);
+  await leader.exited;
+  const shutdown = eventsOf(leader, "Shutting down", leaderMark)[0];
+  return {
+    nodeGoneMs: nodeGoneAt - sentAt,
+    decidedMs: decided.at - sentAt,
+    acceptedMs: accepted.at - sentAt,
+    confirmedMs: confirmed.at - sentAt,
+    ...(shutdown ? { shutdownSeenMs: shutdown.at - sentAt } : {}),
+  };
+}
+
+/** Starts a master in place of the stopped one and waits until it follows, then `settleMs`. */
+async function replaceStoppedMaster(lab: Lab, settleMs: number): Promise<void> {
+  const master = await lab.startMaster();
+  await waitForEvent(master, "I am the follower", {
+    where: (record) => record.leader !== undefined,
+    timeoutMs: 10_000,
+  });
+  await delay(settleMs);
+}
+
+/** `promise`, or a rejection naming `what` after `timeoutMs`; the timer never outlives it. */
+function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Waited ${timeoutMs} ms for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

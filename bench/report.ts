@@ -1,0 +1,142 @@
+/** The tables a bench run prints for people, in the order of issue 5. */
+import Table from "cli-table3";
+import type { BenchResults } from "./results.ts";
+import { RPC_CASES, type RpcCase, type RpcMode } from "./rpc.ts";
+import { round, type Summary } from "./stats.ts";
+
+function table(title: string, head: string[], rows: (string | number | null)[][]): string {
+  const output = new Table({ head, style: { head: [], border: [] } });
+  for (const row of rows) output.push(row.map((cell) => cell === null ? "—" : String(cell)));
+  return `${title}\n${output.toString()}`;
+}
+
+function summaryRow(name: string, summary: Summary): (string | number | null)[] {
+  return [
+    name,
+    summary.n,
+    round(summary.p50, 1),
+    round(summary.p90, 1),
+    round(summary.p99, 1),
+    round(summary.max, 1),
+  ];
+}
+
+function failed(title: string, section: { error: string }): string {
+  return `${title}\n  not measured: ${section.error}`;
+}
+
+/** The tables for people, in the order of issue 5. */
+export function renderReport(results: BenchResults): string {
+  const parts: string[] = [];
+  const m = results.machine;
+  parts.push(
+    `Bench ${results.quick ? "(--quick) " : ""}${results.date}: ${m.cpus} CPUs (${m.cpuModel}), ` +
+      `load ${m.loadAverageAtStart.join(" ")} at start; Deno ${m.deno.deno} (V8 ${m.deno.v8}), ` +
+      `Node ${results.nodeVersion}, ZooKeeper ${m.zookeeper} (tick ${m.zookeeperTickMs} ms)`,
+  );
+  const head = ["ms", "n", "p50", "p90", "p99", "max"];
+  const failoverRows: (string | number | null)[][] = [];
+  const clean = results.cleanFailover;
+  if (clean && "error" in clean) parts.push(failed("1. Clean failover", clean));
+  if (clean && !("error" in clean)) {
+    failoverRows.push(
+      summaryRow("clean: SIGTERM → leader's node gone", clean.nodeGone),
+      summaryRow("clean: SIGTERM → new leader decided", clean.decided),
+      summaryRow("clean: SIGTERM → worker accepted it (failover)", clean.accepted),
+      summaryRow("clean: SIGTERM → new leader got the reply", clean.confirmed),
+      summaryRow("clean: node gone → worker accepted", clean.handover),
+    );
+  }
+  for (const crash of results.crashFailover) {
+    if ("error" in crash) {
+      parts.push(failed("2. Crash failover", crash));
+      continue;
+    }
+    const timeout = crash.sessionTimeoutMs;
+    failoverRows.push(
+      summaryRow(`crash ${timeout}: SIGKILL → node gone, minus ${timeout}`, crash.nodeGone),
+      summaryRow(`crash ${timeout}: SIGKILL → decided, minus ${timeout}`, crash.decided),
+      summaryRow(`crash ${timeout}: SIGKILL → worker accepted, minus ${timeout}`, crash.accepted),
+      summaryRow(`crash ${timeout}: node gone → worker accepted`, crash.handover),
+    );
+  }
+  if (failoverRows.length) parts.push(table("1–2. Failover", head, failoverRows));
+
+  const rpc = results.rpc;
+  if (rpc && "error" in rpc) parts.push(failed("3–4. RPC", rpc));
+  if (rpc && !("error" in rpc)) {
+    const labels: Record<RpcCase, string> = {
+      lab: "lab: Deno client → worker PerformTask",
+      node: "baseline: bare grpc-js, Node",
+      denoBare: "same bare files under Deno",
+      submit: "client path: SubmitTask → leader → worker",
+    };
+    const rows = RPC_CASES.map((rpcCase) => {
+      const row = rpc.cases[rpcCase];
+      const ratio = (mode: RpcMode) => round(row[mode].ratioToNode, 2);
+      return [
+        labels[rpcCase],
+        round(row.sequential.callsPerSecond, 0),
+        round(row.sequential.p50Ms, 2),
+        round(row.sequential.p99Ms, 2),
+        round(row.concurrent.callsPerSecond, 0),
+        round(row.concurrent.p50Ms, 2),
+        round(row.concurrent.p99Ms, 2),
+        `${ratio("sequential")}× / ${ratio("concurrent")}×`,
+        row.sequential.errors + row.concurrent.errors,
+      ];
+    });
+    parts.push(table(
+      `3–4. RPC (medians of ${rpc.repetitions} runs of ${rpc.durationMs} ms each)`,
+      [
+        "case",
+        "seq calls/s",
+        "p50",
+        "p99",
+        `c${rpc.concurrency} calls/s`,
+        "p50",
+        "p99",
+        "vs Node",
+        "errors",
+      ],
+      rows,
+    ));
+  }
+
+  const idle = results.idle;
+  if (idle && "error" in idle) parts.push(failed("5. Idle", idle));
+  if (idle && !("error" in idle)) {
+    parts.push(table(
+      `5. Idle (${idle.windowMs / 1000} s)`,
+      ["process", "CPU %", "CPU ms", "RSS MiB", "lines printed"],
+      idle.processes.map((
+        p,
+      ) => [p.name, round(p.cpuPercent, 2), round(p.cpuMs, 0), round(p.rssMiB, 1), p.linesPrinted]),
+    ));
+  }
+
+  const startup = results.startup;
+  if (startup && "error" in startup) parts.push(failed("6. Start-up", startup));
+  if (startup && !("error" in startup)) {
+    parts.push(table(
+      "6. Start-up (ZooKeeper up; worker and 2 masters launched together)",
+      ["ms from launch", "n", "p50", "p90", "p99", "max"],
+      [
+        summaryRow("worker serving", startup.summary.workerServing),
+        summaryRow("first leader decided", startup.summary.decided),
+        summaryRow("worker accepted it", startup.summary.accepted),
+      ],
+    ));
+  }
+
+  parts.push(table(
+    "Targets (issue 5)",
+    ["figure", "measured", "target", "verdict"],
+    (results.targets ?? []).map((t) => [t.figure, t.measured, t.target, t.met ? "met" : "MISSED"]),
+  ));
+  const load = Object.entries(results.sectionLoad)
+    .map(([name, value]) => `${name} ${round(value.foreignCpuPercent, 0)} %`).join(", ");
+  parts.push(`Other work on the machine (share of all ${m.cpus} cores): ${load}`);
+  parts.push(`How measured:\n${results.howMeasured.map((line) => `- ${line}`).join("\n")}`);
+  return parts.join("\n\n");
+}

@@ -1,0 +1,152 @@
+/**
+ * The bench's results: their shape (written as JSON as it is) and the targets of issue 5 judged
+ * against them.
+ */
+import type { FailoverRound } from "./failover.ts";
+import type { IdleFigures } from "./idle.ts";
+import type { MachineFacts } from "./machine.ts";
+import type { RpcCase, RpcFigures, RpcMode } from "./rpc.ts";
+import type { StartupRound } from "./startup.ts";
+import { round, summarize, type Summary } from "./stats.ts";
+
+/** A section that could not be measured says why instead. */
+export type Section<T> = T | { readonly error: string };
+
+/** Failover figures: summaries of each step, in ms from the signal (minus `offsetMs`). */
+export interface FailoverFigures {
+  readonly sessionTimeoutMs: number;
+  /** Subtracted from every figure: the session timeout for a crash, 0 for a clean stop. */
+  readonly offsetMs: number;
+  /** The warm-up rounds, not in the figures (ms from the signal, nothing subtracted). */
+  readonly warmup: FailoverRound[];
+  readonly nodeGone: Summary;
+  readonly decided: Summary;
+  readonly accepted: Summary;
+  readonly confirmed: Summary;
+  /** From the node's deletion to the worker's acceptance: the part the lab's code controls. */
+  readonly handover: Summary;
+  readonly rounds: FailoverRound[];
+}
+
+/** Everything a run measured. */
+export interface BenchResults {
+  readonly date: string;
+  readonly quick: boolean;
+  /** The sections this run measured. */
+  readonly sections: string[];
+  durationS: number;
+  readonly machine: MachineFacts;
+  readonly nodeVersion: string;
+  readonly baselinePackages: Readonly<Record<string, string>>;
+  /**
+   * Per section: the share of the machine (all cores) that other work used meanwhile, and the load
+   * averages (1, 5, 15 min, our own processes included) when it ended.
+   */
+  readonly sectionLoad: Record<string, { foreignCpuPercent: number; loadAverage: number[] }>;
+  readonly howMeasured: string[];
+  startup?: Section<
+    { warmupRounds: number; summary: Record<string, Summary>; rounds: StartupRound[] }
+  >;
+  cleanFailover?: Section<FailoverFigures>;
+  readonly crashFailover: Section<FailoverFigures>[];
+  idle?: Section<{ windowMs: number; processes: IdleFigures[] }>;
+  rpc?: Section<{
+    repetitions: number;
+    warmupMs: number;
+    durationMs: number;
+    concurrency: number;
+    cases: Record<RpcCase, Record<RpcMode, RpcFigures>>;
+  }>;
+  targets?: Target[];
+}
+
+/** One target of issue 5 and whether this run met it. */
+export interface Target {
+  readonly figure: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+/** Summarizes failover rounds, subtracting `offsetMs` from every figure. */
+export function failoverFigures(
+  rounds: FailoverRound[],
+  options: { sessionTimeoutMs: number; offsetMs: number; warmup: FailoverRound[] },
+): FailoverFigures {
+  const step = (pick: (round: FailoverRound) => number) =>
+    summarize(rounds.map((r) => pick(r) - options.offsetMs));
+  return {
+    ...options,
+    nodeGone: step((r) => r.nodeGoneMs),
+    decided: step((r) => r.decidedMs),
+    accepted: step((r) => r.acceptedMs),
+    confirmed: step((r) => r.confirmedMs),
+    handover: summarize(rounds.map((r) => r.acceptedMs - r.nodeGoneMs)),
+    rounds,
+  };
+}
+
+/** The section's figures, or undefined when it was not measured. */
+export function ok<T extends object>(section: Section<T> | undefined): T | undefined {
+  return section && !("error" in section) ? section as T : undefined;
+}
+
+const ms = (value: number) => `${round(value, 1)} ms`;
+/** `+ 12 ms` or `− 246 ms`. */
+const signed = (value: number) => `${value < 0 ? "−" : "+"} ${Math.abs(round(value, 0) ?? NaN)} ms`;
+
+/** Judges the run against issue 5's targets. */
+export function judgeTargets(results: BenchResults, tickMs: number): Target[] {
+  const targets: Target[] = [];
+  const clean = ok(results.cleanFailover);
+  if (clean) {
+    targets.push(
+      {
+        figure: "clean failover p50",
+        measured: ms(clean.accepted.p50),
+        target: "≤ 10 ms",
+        met: clean.accepted.p50 <= 10,
+      },
+      {
+        figure: "clean failover p99",
+        measured: ms(clean.accepted.p99),
+        target: "≤ 30 ms",
+        met: clean.accepted.p99 <= 30,
+      },
+    );
+  }
+  for (const crash of results.crashFailover.map(ok)) {
+    if (!crash) continue;
+    const limit = tickMs + 50;
+    targets.push({
+      figure: `crash failover max, session ${crash.sessionTimeoutMs} ms`,
+      measured: `timeout ${signed(crash.accepted.max)}`,
+      target: `≤ timeout + ${limit} ms (tick ${tickMs} + 50)`,
+      met: crash.accepted.max <= limit,
+    });
+  }
+  const rpc = ok(results.rpc);
+  if (rpc) {
+    for (const mode of ["sequential", "concurrent"] as const) {
+      const { ratioToNode: ratio, ratioRange: [low, high] } = rpc.cases.lab[mode];
+      targets.push({
+        figure: `RPC ${
+          mode === "sequential" ? "sequential" : `concurrency ${rpc.concurrency}`
+        } vs Node`,
+        measured: `${round(ratio, 2)}× (runs ${round(low, 2)}–${round(high, 2)})`,
+        target: "≥ 0.9×",
+        met: ratio >= 0.9,
+      });
+    }
+  }
+  const idle = ok(results.idle);
+  for (const process of idle?.processes ?? []) {
+    targets.push({
+      figure: `idle CPU, ${process.name}`,
+      measured: `${round(process.cpuPercent, 2)} %`,
+      target: "< 1 %",
+      met: process.cpuPercent < 1,
+    });
+  }
+  return targets;
+}
