@@ -65,6 +65,7 @@ export class LeaderLatch {
   #guid = crypto.randomUUID();
   #ownNode?: string;
   #checking = false;
+  #closing?: Promise<void>;
   #again = false;
   #failures = 0;
   #retryTimer?: ReturnType<typeof setTimeout>;
@@ -122,20 +123,26 @@ export class LeaderLatch {
   }
 
   /** Leaves the election: our node is deleted now so the successor takes over at once. */
-  async close(): Promise<void> {
-    if (this.#lifecycle === "closed") return;
+  close(): Promise<void> {
+    return this.#closing ??= this.#leave();
+  }
+
+  async #leave(): Promise<void> {
     this.#lifecycle = "closed";
     clearTimeout(this.#retryTimer);
-    this.#setRole({ role: "none", reason: "leaving the election" });
     const client = this.#client;
     const ownNode = this.#ownNode;
     this.#client = undefined;
     this.#ownNode = undefined;
-    if (client && ownNode) {
-      await client.remove(this.#path(ownNode)).catch(() => {
+    // Ask for the deletion first and drop the role in the same turn: nothing can act on our
+    // leadership in between, and the successor hears of the deletion a little sooner.
+    const removed = client && ownNode
+      ? client.remove(this.#path(ownNode)).catch(() => {
         // Closing the session removes it too.
-      });
-    }
+      })
+      : undefined;
+    this.#setRole({ role: "none", reason: "leaving the election" });
+    await removed;
   }
 
   #path(node: string): string {

@@ -161,6 +161,8 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
     logger,
     onChange: onRoleChange,
   });
+  // Leave the election the moment we are asked to stop: the successor takes over while we finish.
+  signal.addEventListener("abort", () => void latch.close(), { once: true });
   const session = new ZkSession(config, {
     logger,
     onEvent: (event) => latch.handleSession(event),
