@@ -3,6 +3,8 @@
  * port, a process gone). Anything that has an event (a log line, an exit) should await it instead.
  */
 
+import { delay as abortableDelay } from "../../lib/backoff.ts";
+
 /** Options for {@linkcode waitFor}. */
 export interface WaitForOptions {
   /** How long to keep probing. */
@@ -49,20 +51,9 @@ export async function waitFor<T>(
   });
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts. */
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts (lib's delay). */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  return abortableDelay(ms, { signal });
 }
 
 function describe(error: unknown): string {
