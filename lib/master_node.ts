@@ -64,6 +64,13 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
     SubmitTask(call, callback) {
       const task = validateTaskRequest(call.request);
       if (isRejection(task)) return callback({ code: task.code, details: task.details });
+      if (task.taskId === LEADER_ELECTION_TASK) {
+        // The worker remembers this id per epoch, for the leader's own announcement.
+        return callback({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `task_id "${LEADER_ELECTION_TASK}" is reserved for a new leader's announcement`,
+        });
+      }
       const leader = latch.leadership();
       if (!leader) {
         return void notLeaderMessage().then((details) =>

@@ -94,6 +94,13 @@ Deno.test("bad RPC arguments get INVALID_ARGUMENT or RESOURCE_EXHAUSTED and the 
     }
   }
   await assert.rejects(
+    callUnary(master, "SubmitTask", { task_id: "leader_election", message: "x" }, {
+      timeoutMs: 2000,
+    }),
+    (error: grpc.ServiceError) =>
+      error.code === grpc.status.INVALID_ARGUMENT && /reserved/.test(error.details),
+  );
+  await assert.rejects(
     callUnary(master, "PerformTask", { task_id: "1", message: "x" }, { timeoutMs: 2000 }),
     (error: grpc.ServiceError) => error.code === grpc.status.UNIMPLEMENTED,
   );
