@@ -9,7 +9,7 @@
  * default; CHAOS_ROUNDS=<n> for more or fewer) take about two minutes on two cores.
  */
 import assert from "node:assert/strict";
-import { startEnsemble, startZooKeeper } from "../harness/zookeeper.ts";
+import { startEnsemble, startZooKeeper, type ZooKeeperServer } from "../harness/zookeeper.ts";
 import { type ChaosCluster, startCluster } from "./cluster.ts";
 import {
   killEnsembleServer,
@@ -52,52 +52,55 @@ async function runFamily(
   stats.result = "passed";
 }
 
-Deno.test("chaos: SIGTERM of the leader loses and doubles no task", async (t) => {
-  const stats = summary.family("1. SIGTERM of the leader");
-  await using zk = await startZooKeeper();
-  await using cluster = await startCluster({
-    zkServers: zk.connectString,
-    masters: 2,
-    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+/**
+ * Registers a fault family run against a standalone ZooKeeper and `masters` masters with the
+ * suite's session timeout; `plan` gives the rounds' task-id prefix and the fault.
+ */
+function standaloneFamily(
+  name: string,
+  family: string,
+  masters: number,
+  plan: (zk: ZooKeeperServer) => { prefix: string; fault: Fault },
+): void {
+  Deno.test(name, async (t) => {
+    const stats = summary.family(family);
+    await using zk = await startZooKeeper();
+    await using cluster = await startCluster({
+      zkServers: zk.connectString,
+      masters,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    });
+    await runFamily(t, stats, cluster, plan(zk));
   });
-  await runFamily(t, stats, cluster, { prefix: "sigterm", fault: killLeader("SIGTERM") });
-});
+}
 
-Deno.test("chaos: SIGKILL of the leader loses and doubles no task", async (t) => {
-  const stats = summary.family("2. SIGKILL of the leader");
-  await using zk = await startZooKeeper();
-  await using cluster = await startCluster({
-    zkServers: zk.connectString,
-    masters: 2,
-    sessionTimeoutMs: SESSION_TIMEOUT_MS,
-  });
-  await runFamily(t, stats, cluster, { prefix: "sigkill", fault: killLeader("SIGKILL") });
-});
+standaloneFamily(
+  "chaos: SIGTERM of the leader loses and doubles no task",
+  "1. SIGTERM of the leader",
+  2,
+  () => ({ prefix: "sigterm", fault: killLeader("SIGTERM") }),
+);
 
-Deno.test("chaos: a leader paused past its session timeout steps down when resumed", async (t) => {
-  const stats = summary.family("3. SIGSTOP of the leader past its session, then SIGCONT");
-  await using zk = await startZooKeeper();
-  await using cluster = await startCluster({
-    zkServers: zk.connectString,
-    masters: 2,
-    sessionTimeoutMs: SESSION_TIMEOUT_MS,
-  });
-  await runFamily(t, stats, cluster, { prefix: "sigstop", fault: pauseLeader() });
-});
+standaloneFamily(
+  "chaos: SIGKILL of the leader loses and doubles no task",
+  "2. SIGKILL of the leader",
+  2,
+  () => ({ prefix: "sigkill", fault: killLeader("SIGKILL") }),
+);
 
-Deno.test("chaos: a ZooKeeper restart loses and doubles no task", async (t) => {
-  const stats = summary.family("4. ZooKeeper stopped and restarted");
-  await using zk = await startZooKeeper();
-  await using cluster = await startCluster({
-    zkServers: zk.connectString,
-    masters: 2,
-    sessionTimeoutMs: SESSION_TIMEOUT_MS,
-  });
-  await runFamily(t, stats, cluster, {
-    prefix: "zk-restart",
-    fault: restartZooKeeper(zk, [500, 3000, 1000]),
-  });
-});
+standaloneFamily(
+  "chaos: a leader paused past its session timeout steps down when resumed",
+  "3. SIGSTOP of the leader past its session, then SIGCONT",
+  2,
+  () => ({ prefix: "sigstop", fault: pauseLeader() }),
+);
+
+standaloneFamily(
+  "chaos: a ZooKeeper restart loses and doubles no task",
+  "4. ZooKeeper stopped and restarted",
+  2,
+  (zk) => ({ prefix: "zk-restart", fault: restartZooKeeper(zk, [500, 3000, 1000]) }),
+);
 
 Deno.test("chaos: losing one server of a three-server ensemble keeps the masters' sessions", async (t) => {
   const stats = summary.family("5. One server of a 3-server ensemble killed");
@@ -122,19 +125,12 @@ Deno.test("chaos: losing one server of a three-server ensemble keeps the masters
   stats.result = "passed";
 });
 
-Deno.test("chaos: a worker restart loses and doubles no task", async (t) => {
-  const stats = summary.family("6. Worker restarted");
-  await using zk = await startZooKeeper();
-  await using cluster = await startCluster({
-    zkServers: zk.connectString,
-    masters: 2,
-    sessionTimeoutMs: SESSION_TIMEOUT_MS,
-  });
-  await runFamily(t, stats, cluster, {
-    prefix: "worker-restart",
-    fault: restartWorker(["SIGTERM", "SIGKILL", "SIGKILL"]),
-  });
-});
+standaloneFamily(
+  "chaos: a worker restart loses and doubles no task",
+  "6. Worker restarted",
+  2,
+  () => ({ prefix: "worker-restart", fault: restartWorker(["SIGTERM", "SIGKILL", "SIGKILL"]) }),
+);
 
 const partitionProblem = await netnsProblem();
 const PARTITION = "7. Leader cut off from ZooKeeper (network namespaces)";
@@ -167,16 +163,12 @@ Deno.test({
   },
 });
 
-Deno.test("chaos: five masters survive repeated leader kills", async (t) => {
-  const stats = summary.family("8. Five masters, two leader kills in a row per round");
-  await using zk = await startZooKeeper();
-  await using cluster = await startCluster({
-    zkServers: zk.connectString,
-    masters: 5,
-    sessionTimeoutMs: SESSION_TIMEOUT_MS,
-  });
-  await runFamily(t, stats, cluster, { prefix: "five", fault: killLeadersInARow(2) });
-});
+standaloneFamily(
+  "chaos: five masters survive repeated leader kills",
+  "8. Five masters, two leader kills in a row per round",
+  5,
+  () => ({ prefix: "five", fault: killLeadersInARow(2) }),
+);
 
 Deno.test("chaos: summary", () => {
   console.log(`\n${formatSummary(summary.families, performance.now() - summary.startedAt)}\n`);

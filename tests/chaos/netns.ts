@@ -10,12 +10,7 @@
  * process die first, an `unload` handler) deletes the namespaces, which takes their veth pairs
  * along, and the bridge.
  */
-import { LabProcess } from "../harness/process.ts";
-
-const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-/** What a child needs from our environment (as the harness's spawnLab passes on). */
-const INHERITED_ENV =
-  /^(PATH|HOME|TMPDIR|DENO_.*|NPM_CONFIG_.*|(HTTPS?|NO)_PROXY|ALLOW_UNSAFE_DENO)$/i;
+import { type LabProcess, spawnLab } from "../harness/process.ts";
 
 /** Where a master runs when not on loopback: a namespace, and the address it binds there. */
 export interface Placement {
@@ -183,16 +178,6 @@ export function spawnInNamespace(
   script: string,
   options: { name: string; env: Record<string, string> },
 ): LabProcess {
-  const inherited = Object.entries(Deno.env.toObject()).filter(([key]) => INHERITED_ENV.test(key));
   // `ip netns exec` execs the command in place, so the child's pid is Deno's and signals reach it.
-  const child = new Deno.Command("ip", {
-    args: ["netns", "exec", netns, Deno.execPath(), "run", "--allow-all", script],
-    cwd: REPO_ROOT,
-    clearEnv: true,
-    env: { ...Object.fromEntries(inherited), ...options.env, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  return new LabProcess(options.name, child);
+  return spawnLab(script, { ...options, prefix: ["ip", "netns", "exec", netns] });
 }

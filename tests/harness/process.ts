@@ -37,6 +37,11 @@ export interface SpawnLabOptions {
   env: Record<string, string>;
   /** Arguments after the script. */
   args?: string[];
+  /**
+   * A command that runs Deno for us, e.g. `["ip", "netns", "exec", "<ns>"]`. It must exec Deno in
+   * place, so that the child's pid is Deno's and signals reach it.
+   */
+  prefix?: readonly string[];
 }
 
 /** Options for {@linkcode LabProcess.waitForLine}. */
@@ -59,8 +64,9 @@ globalThis.addEventListener("unload", () => {
 export function spawnLab(script: string, options: SpawnLabOptions): LabProcess {
   if (!options.name) throw new TypeError(`Cannot spawn "${script}": name must not be empty`);
   const inherited = Object.entries(Deno.env.toObject()).filter(([key]) => INHERITED_ENV.test(key));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", script, ...(options.args ?? [])],
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), Deno.execPath()];
+  const child = new Deno.Command(command, {
+    args: [...prefixArgs, "run", "--allow-all", script, ...(options.args ?? [])],
     cwd: REPO_ROOT, // so `script` is relative to the repository root and deno.json is found
     clearEnv: true,
     env: { ...Object.fromEntries(inherited), ...options.env, NO_COLOR: "1" },
