@@ -56,12 +56,13 @@ export interface ConfigDefaults {
 }
 
 class Reader {
-  constructor(private readonly env: Env, private readonly role: string) {}
+  /** `action` completes "Cannot …" in errors, e.g. "start master". */
+  constructor(private readonly env: Env, private readonly action: string) {}
 
   /** Throws for `name`; `value` is the value that was checked (it may be a default). */
   fail(name: string, rule: string, value = this.env[name] ?? ""): never {
     throw new ConfigError(
-      `Cannot start ${this.role}: "${name}" ${rule}: current value is "${value}"`,
+      `Cannot ${this.action}: "${name}" ${rule}: current value is "${value}"`,
     );
   }
 
@@ -147,9 +148,17 @@ function isZnodePath(path: string): boolean {
     path !== "/zookeeper" && !path.startsWith("/zookeeper/");
 }
 
+/**
+ * Reads and validates the ZooKeeper settings of a client such as `deno task submit`; `action`
+ * completes "Cannot …" in errors. Throws {@linkcode ConfigError}.
+ */
+export function parseZooKeeperConfig(env: Env, action: string): ZooKeeperConfig {
+  return Object.freeze(new Reader(env, action).zooKeeper());
+}
+
 /** Reads and validates the worker's settings; throws {@linkcode ConfigError}. */
 export function parseWorkerConfig(env: Env): WorkerConfig {
-  const read = new Reader(env, "worker");
+  const read = new Reader(env, "start worker");
   return Object.freeze({
     ...read.zooKeeper(),
     host: read.host("WORKER_HOST", "0.0.0.0"),
@@ -168,7 +177,7 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
 
 /** Reads and validates a master's settings; throws {@linkcode ConfigError}. */
 export function parseMasterConfig(env: Env, defaults: ConfigDefaults): MasterConfig {
-  const read = new Reader(env, "master");
+  const read = new Reader(env, "start master");
   const name = read.string("MASTER_NAME", defaults.hostname);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
     read.fail("MASTER_NAME", "must be 1 to 64 letters, digits, '.', '_' or '-'", name);

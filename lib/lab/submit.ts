@@ -6,7 +6,7 @@
  * ZooKeeper connection trouble is reported on stderr.
  */
 import { parseArgs } from "node:util";
-import type { Env } from "../config.ts";
+import { ConfigError, type Env, parseZooKeeperConfig } from "../config.ts";
 import type { Candidate } from "../election.ts";
 import { createLogger } from "../log.ts";
 import { TaskSubmitter } from "../task_submitter.ts";
@@ -61,20 +61,14 @@ export function parseSubmitCommand(args: readonly string[], env: Env): SubmitCom
       `--count must be an integer from 1 to ${MAX_COUNT}: got "${countText}"`,
     );
   }
-  const servers = env["ZK_SERVERS"]?.trim() || "localhost:2181";
-  const zkServers = servers.split(",").map((server) => server.trim());
-  if (zkServers.some((server) => !/^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(server))) {
-    throw new SubmitUsageError(
-      `Cannot submit: "ZK_SERVERS" must be a comma-separated list of "host:port": current value is "${servers}"`,
-    );
+  let zooKeeper;
+  try {
+    zooKeeper = parseZooKeeperConfig(env, "submit");
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new SubmitUsageError(error.message);
   }
-  const electionPath = env["ELECTION_PATH"]?.trim() || "/election";
-  if (!/^(\/[^/\s]+)+$/.test(electionPath)) {
-    throw new SubmitUsageError(
-      `Cannot submit: "ELECTION_PATH" must be an absolute ZooKeeper path like "/election": current value is "${electionPath}"`,
-    );
-  }
-  const zkAuth = env["ZK_AUTH"]?.trim() || undefined;
+  const { zkServers, electionPath, zkAuth } = zooKeeper;
   return { message, count, zkServers, electionPath, zkAuth };
 }
 
