@@ -5,7 +5,7 @@
 #   docker build -t zk-lab/app .                      (official Deno image)
 #   docker build --build-arg DENO_IMAGE=zk-lab/deno:2.9.3 -t zk-lab/app .   (local stand-in)
 #
-# The base must be Deno 2.9.3: later versions abort on HTTP/2 GOAWAY (see lib/deno_version.ts).
+# The base must be Deno 2.9.3: later versions abort on HTTP/2 GOAWAY (see lib/nodes/deno_version.ts).
 ARG DENO_IMAGE=denoland/deno:debian-2.9.3
 FROM ${DENO_IMAGE}
 

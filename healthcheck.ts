@@ -2,7 +2,7 @@
  * The containers' health probe: asks this process's gRPC health service (on MASTER_PORT, else
  * WORKER_PORT, else 7070) and exits 0 when it answers SERVING, 1 otherwise, within 2 s.
  */
-import { checkHealth, describeGrpcError } from "./lib/grpc.ts";
+import { checkHealth, describeGrpcError } from "./lib/grpc/grpc.ts";
 
 if (import.meta.main) {
   const port = Deno.env.get("MASTER_PORT") || Deno.env.get("WORKER_PORT") || "7070";

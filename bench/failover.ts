@@ -10,7 +10,7 @@
  * (the harness's `at`), so every figure is on one clock, with sub-millisecond resolution. After
  * each round a new master is started and left to settle, so there are always two masters.
  */
-import { connectZk, type ZkClient } from "../lib/zk.ts";
+import { connectZk, type ZkClient } from "../lib/zookeeper/client.ts";
 import { eventsOf, lastRole, waitForEvent } from "../tests/harness/events.ts";
 import type { Lab } from "../tests/harness/lab.ts";
 import { delay } from "../tests/harness/wait.ts";

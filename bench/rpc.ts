@@ -5,7 +5,7 @@
  *
  * Cases, each sequential (one call in flight) and concurrent (`concurrency` in flight on one
  * channel, as the leader's single client to the worker would carry them):
- * - `lab`: a Deno process calling the worker's PerformTask through lib/grpc.ts with the leader's
+ * - `lab`: a Deno process calling the worker's PerformTask through lib/grpc/grpc.ts with the leader's
  *   epoch: the leader's code path and the worker's full handling (fence, dedup, one log line);
  * - `node`: the bare grpc-js client and server under Node.js, the baseline;
  * - `denoBare`: the same bare files under Deno, which separates the runtime from our code;

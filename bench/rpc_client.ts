@@ -1,12 +1,12 @@
 /**
  * The Deno side of the RPC bench, run as its own process: calls the worker's PerformTask (or a
- * master's SubmitTask) through lib/grpc.ts, the code path the leader uses, under the same load
+ * master's SubmitTask) through lib/grpc/grpc.ts, the code path the leader uses, under the same load
  * loop as the Node baseline, and prints `bench-result <json>`.
  *
  * Usage: deno run -A bench/rpc_client.ts --target=127.0.0.1:<port> --method=PerformTask
  *   --concurrency=1 --warmup-ms=500 --duration-ms=2000 --prefix=<task id prefix> --epoch=<epoch>
  */
-import { callUnary, createMapReduceClient } from "../lib/grpc.ts";
+import { callUnary, createMapReduceClient } from "../lib/grpc/grpc.ts";
 import { parseArgs, RESULT_TAG, runLoad } from "./node_baseline/load.mjs";
 
 /** Deadline of each call, as in the baseline client. */

@@ -2,11 +2,11 @@
  * Which backend a command uses: `--backend` if given, else the one `up` recorded, else Compose when
  * a Docker engine answers and a Compose client exists, else local processes.
  */
-import type { Env } from "../config.ts";
+import type { Env } from "../config/config.ts";
 import { type Backend, LabError } from "./backend.ts";
-import { runCommand } from "./commands.ts";
-import { ComposeBackend } from "./compose_backend.ts";
-import { LocalBackend } from "./local_backend.ts";
+import { runCommand } from "./compose/run_command.ts";
+import { ComposeBackend } from "./compose/backend.ts";
+import { LocalBackend } from "./local/backend.ts";
 import type { LabSettings } from "./settings.ts";
 import { readState } from "./state.ts";
 

@@ -3,17 +3,17 @@
  * picks the backend and runs one command. Problems the user can fix end with a one-line message
  * and exit code 1; usage errors with the usage and exit code 2.
  */
-import type { Env } from "../config.ts";
+import type { Env } from "../config/config.ts";
 import { LabError } from "./backend.ts";
 import { chooseBackend } from "./choose_backend.ts";
 import { parseCommandLine, USAGE, UsageError } from "./command_line.ts";
-import { failoverCommand } from "./failover.ts";
-import { rpcCheck } from "./rpc_check.ts";
-import { runSubmit } from "./submit.ts";
+import { failoverCommand } from "./commands/failover.ts";
+import { rpcCheck } from "./commands/rpc.ts";
+import { runSubmit } from "./commands/submit.ts";
 import { LabSettingsError, parseLabSettings } from "./settings.ts";
-import { startCommand } from "./start.ts";
-import { statusCommand } from "./status.ts";
-import { upCommand } from "./up.ts";
+import { startCommand } from "./commands/start.ts";
+import { statusCommand } from "./commands/status.ts";
+import { upCommand } from "./commands/up.ts";
 
 /**
  * `submit` against the running lab: its ZooKeeper and election path unless ZK_SERVERS or

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Env } from "../config.ts";
+import type { Env } from "../config/config.ts";
 
 /** The project's root: the folder with master.ts and worker.ts. */
 export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { MasterName } from "./backend.ts";
-import type { ZooKeeperServer } from "./local_zookeeper.ts";
+import type { ZooKeeperServer } from "../zookeeper/launcher.ts";
 
 /** The local backend's layout, fixed by `up`. */
 export interface LocalLayout {

@@ -9,7 +9,7 @@
  * - every submitted task got one final answer, the right one, and the worker recorded it.
  * The judging is pure, so it is unit-tested with plain data (checker_test.ts).
  */
-import { taskKey } from "../../lib/task_ledger.ts";
+import { taskKey } from "../../lib/tasks/ledger.ts";
 import type { TaskOutcome } from "./load.ts";
 
 /** One journal line as the checker reads it; `line` counts from 1. */

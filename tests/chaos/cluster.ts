@@ -7,11 +7,11 @@
  * exit, or a stop that did not end with code 0, is reported as a crash. `close()` kills whatever
  * still runs (resuming paused processes first) and removes the temporary directory.
  */
-import { ZkSession } from "../../lib/zk_session.ts";
-import { leaderOf } from "../../lib/election.ts";
-import { readElection } from "../../lib/election_view.ts";
-import { createLogger } from "../../lib/log.ts";
-import { TaskSubmitter } from "../../lib/task_submitter.ts";
+import { ZkSession } from "../../lib/zookeeper/session.ts";
+import { leaderOf } from "../../lib/election/decisions.ts";
+import { readElection } from "../../lib/election/read_election.ts";
+import { createLogger } from "../../lib/common/log.ts";
+import { TaskSubmitter } from "../../lib/tasks/submitter.ts";
 import { eventsOf, lastRole } from "../harness/events.ts";
 import { freePort } from "../harness/ports.ts";
 import { type LabProcess, spawnLab } from "../harness/process.ts";

@@ -4,7 +4,7 @@
  * same id until its deadline (TaskSubmitter). Tasks run concurrently, so a stalled leader does not
  * slow the stream down. `stop()` ends the stream and waits for every task's one final answer.
  */
-import type { SubmitOptions, SubmitResult } from "../../lib/task_submitter.ts";
+import type { SubmitOptions, SubmitResult } from "../../lib/tasks/submitter.ts";
 
 /** What happened to one submitted task. */
 export interface TaskOutcome {

@@ -1,6 +1,6 @@
 /** `deno task submit`: one final answer per task, also while the leader is killed. */
 import assert from "node:assert/strict";
-import { parseSubmitCommand, SubmitUsageError } from "../../lib/lab/submit.ts";
+import { parseSubmitCommand, SubmitUsageError } from "../../lib/lab/commands/submit.ts";
 import { spawnLab } from "../harness/process.ts";
 import { startZooKeeper } from "../harness/zookeeper.ts";
 import { readJournalFile } from "./checker.ts";

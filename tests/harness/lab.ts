@@ -8,7 +8,7 @@ import {
   type MapReduceClient,
   type TaskRequest,
   type TaskResponse,
-} from "../../lib/grpc.ts";
+} from "../../lib/grpc/grpc.ts";
 import { eventsOf, lastRole } from "./events.ts";
 import { type LabProcess, spawnLab } from "./process.ts";
 import { freePort } from "./ports.ts";

@@ -3,7 +3,7 @@
  * port, a process gone). Anything that has an event (a log line, an exit) should await it instead.
  */
 
-import { delay as abortableDelay } from "../../lib/backoff.ts";
+import { delay as abortableDelay } from "../../lib/common/backoff.ts";
 
 /** Options for {@linkcode waitFor}. */
 export interface WaitForOptions {

@@ -1,0 +1,208 @@
+/**
+ * Configuration: every setting comes from an environment variable, is validated once at start-up
+ * and is handed around as one frozen object. Parsing is pure (it takes the environment as a plain
+ * record), so each error message is unit-tested.
+ */
+import type { LogFormat } from "../common/log.ts";
+
+/** A setting that cannot be used; the message names the variable and the value. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The environment as a plain record, e.g. `Deno.env.toObject()`. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Settings shared by every process that talks to ZooKeeper. */
+export interface ZooKeeperConfig {
+  /** `host:port` pairs of the ensemble, tried in random order. */
+  readonly zkServers: readonly string[];
+  /** The ZooKeeper session timeout the client asks for. */
+  readonly sessionTimeoutMs: number;
+  /** The parent node of the election. */
+  readonly electionPath: string;
+  /** `user:password` for ZooKeeper digest authentication, if set. */
+  readonly zkAuth?: string;
+}
+
+/** The worker's settings. */
+export interface WorkerConfig extends ZooKeeperConfig {
+  readonly host: string;
+  readonly port: number;
+  /** How many task ids the worker remembers to perform each at most once. */
+  readonly dedupWindow: number;
+  /** A file recording performed tasks and accepted epochs, reloaded at start; none if undefined. */
+  readonly journalPath?: string;
+  readonly logFormat: LogFormat;
+}
+
+/** A master's settings. */
+export interface MasterConfig extends ZooKeeperConfig {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** The host name other processes use to reach this master (written into its election node). */
+  readonly advertiseHost: string;
+  readonly workerAddress: string;
+  readonly statusIntervalMs: number;
+  /** Deadline of each call to the worker. */
+  readonly workerTimeoutMs: number;
+  readonly logFormat: LogFormat;
+}
+
+/** Facts about the machine that serve as defaults. */
+export interface ConfigDefaults {
+  readonly hostname: string;
+}
+
+class Reader {
+  /** `action` completes "Cannot …" in errors, e.g. "start master". */
+  constructor(private readonly env: Env, private readonly action: string) {}
+
+  /** Throws for `name`; `value` is the value that was checked (it may be a default). */
+  fail(name: string, rule: string, value = this.env[name] ?? ""): never {
+    throw new ConfigError(
+      `Cannot ${this.action}: "${name}" ${rule}: current value is "${value}"`,
+    );
+  }
+
+  /** The trimmed value, or the fallback when unset or blank. */
+  string(name: string, fallback: string): string {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === "" ? fallback : value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number, rule: string): number {
+    const text = this.string(name, String(fallback));
+    const value = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) this.fail(name, rule, text);
+    return value;
+  }
+
+  port(name: string, fallback: number): number {
+    return this.integer(name, fallback, 0, 65535, "must be a port number from 0 to 65535");
+  }
+
+  address(name: string, fallback: string): string {
+    const value = this.string(name, fallback);
+    if (!isHostPort(value)) {
+      this.fail(name, 'must be "host:port" with a port from 1 to 65535', value);
+    }
+    return value;
+  }
+
+  /** A host name, IPv4 address or bracketed IPv6 address (`[::1]`). */
+  host(name: string, fallback: string): string {
+    const value = this.string(name, fallback);
+    if (!/^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$/.test(value)) {
+      this.fail(
+        name,
+        'must be a host name or an IP address (IPv6 in brackets, like "[::1]")',
+        value,
+      );
+    }
+    return value;
+  }
+
+  zooKeeper(): ZooKeeperConfig {
+    const servers = this.string("ZK_SERVERS", "localhost:2181").split(",").map((s) => s.trim());
+    if (servers.some((server) => !isHostPort(server))) {
+      this.fail("ZK_SERVERS", 'must be a comma-separated list of "host:port"');
+    }
+    const sessionTimeoutMs = this.integer(
+      "ZK_SESSION_TIMEOUT_MS",
+      4000,
+      400,
+      600000,
+      "must be an integer number of milliseconds from 400 to 600000",
+    );
+    const electionPath = this.string("ELECTION_PATH", "/election");
+    if (!isZnodePath(electionPath)) {
+      this.fail(
+        "ELECTION_PATH",
+        'must be an absolute ZooKeeper path below the root, like "/election", without a trailing slash',
+      );
+    }
+    const zkAuth = this.env["ZK_AUTH"]?.trim() || undefined;
+    if (zkAuth !== undefined && !/^[^:\s]+:\S+$/.test(zkAuth)) {
+      this.fail("ZK_AUTH", 'must be "user:password"');
+    }
+    return { zkServers: Object.freeze(servers), sessionTimeoutMs, electionPath, zkAuth };
+  }
+
+  logFormat(): LogFormat {
+    const value = this.string("LOG_FORMAT", "text");
+    if (value !== "text" && value !== "json") this.fail("LOG_FORMAT", 'must be "text" or "json"');
+    return value;
+  }
+}
+
+function isHostPort(value: string): boolean {
+  const match = /^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(value);
+  return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
+}
+
+function isZnodePath(path: string): boolean {
+  return /^(\/[^/\s]+)+$/.test(path) &&
+    !path.split("/").slice(1).some((part) => part === "." || part === "..") &&
+    path !== "/zookeeper" && !path.startsWith("/zookeeper/");
+}
+
+/**
+ * Reads and validates the ZooKeeper settings of a client such as `deno task submit`; `action`
+ * completes "Cannot …" in errors. Throws {@linkcode ConfigError}.
+ */
+export function parseZooKeeperConfig(env: Env, action: string): ZooKeeperConfig {
+  return Object.freeze(new Reader(env, action).zooKeeper());
+}
+
+/** Reads and validates the worker's settings; throws {@linkcode ConfigError}. */
+export function parseWorkerConfig(env: Env): WorkerConfig {
+  const read = new Reader(env, "start worker");
+  return Object.freeze({
+    ...read.zooKeeper(),
+    host: read.host("WORKER_HOST", "0.0.0.0"),
+    port: read.port("WORKER_PORT", 7070),
+    dedupWindow: read.integer(
+      "WORKER_DEDUP_WINDOW",
+      10000,
+      1,
+      10_000_000,
+      "must be an integer number of task ids from 1 to 10000000",
+    ),
+    journalPath: env["WORKER_JOURNAL"]?.trim() || undefined,
+    logFormat: read.logFormat(),
+  });
+}
+
+/** Reads and validates a master's settings; throws {@linkcode ConfigError}. */
+export function parseMasterConfig(env: Env, defaults: ConfigDefaults): MasterConfig {
+  const read = new Reader(env, "start master");
+  const name = read.string("MASTER_NAME", defaults.hostname);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+    read.fail("MASTER_NAME", "must be 1 to 64 letters, digits, '.', '_' or '-'", name);
+  }
+  return Object.freeze({
+    ...read.zooKeeper(),
+    name,
+    host: read.host("MASTER_HOST", "0.0.0.0"),
+    port: read.port("MASTER_PORT", 0),
+    advertiseHost: read.host("MASTER_ADVERTISE_HOST", defaults.hostname),
+    workerAddress: read.address("WORKER_ADDR", "localhost:7070"),
+    statusIntervalMs: read.integer(
+      "STATUS_INTERVAL_MS",
+      5000,
+      10,
+      3600000,
+      "must be an integer number of milliseconds from 10 to 3600000",
+    ),
+    workerTimeoutMs: read.integer(
+      "WORKER_TIMEOUT_MS",
+      2000,
+      10,
+      600000,
+      "must be an integer number of milliseconds from 10 to 600000",
+    ),
+    logFormat: read.logFormat(),
+  });
+}

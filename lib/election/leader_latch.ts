@@ -1,0 +1,340 @@
+/**
+ * LeaderLatch: one master's part in the election, driven by watches, never by polling.
+ *
+ * Every change (a watch firing, a reconnection, a worker refusing our epoch) schedules one "check":
+ * read the election, decide (pure, in election.ts), set the watches the decision needs, and report
+ * the role. Checks run one at a time; triggers during a check make it run once more.
+ *
+ * Connection loss, as in Curator's LeaderLatch: while disconnected we stop leading at once and keep
+ * the node (the session may live on); on reconnection we re-read and re-verify before leading again;
+ * when the session is lost its node went with it, so we join again under the new session, with a
+ * new guid so that a node of the old session is never mistaken for ours.
+ *
+ * A leader may act only while its lease holds: it must have heard from ZooKeeper about its own node
+ * within the read timeout (two thirds of the session timeout), measured from when the confirming
+ * request was sent (the session's heartbeat keeps such answers coming, see zk_session.ts). Every
+ * action checks the lease first, and a timer demotes the leader the moment it runs out, so a
+ * process that was paused past its session timeout wakes up as a non-leader instead of acting on
+ * its old belief. A watch on our own node demotes us the moment the node is deleted.
+ */
+import { backoffDelay } from "../common/backoff.ts";
+import {
+  type Candidate,
+  decide,
+  encodeMemberInfo,
+  leaseHolds,
+  type MemberInfo,
+  memberNodePrefix,
+  parseMemberNode,
+  readTimeoutMs,
+} from "./decisions.ts";
+import { readElection } from "./read_election.ts";
+import type { Logger } from "../common/log.ts";
+import type { SessionEvent } from "../zookeeper/session.ts";
+import type { WatchEvent, ZkClient } from "../zookeeper/client.ts";
+
+/** Where a master stands in the election. */
+export type LatchRole =
+  | { readonly role: "leader"; readonly self: Candidate }
+  | {
+    readonly role: "follower";
+    readonly self: Candidate;
+    readonly leader: Candidate;
+    readonly predecessor: Candidate;
+  }
+  | { readonly role: "none"; readonly reason: string };
+
+/** Options for {@linkcode LeaderLatch}. */
+export interface LeaderLatchOptions {
+  readonly electionPath: string;
+  readonly member: MemberInfo;
+  readonly sessionTimeoutMs: number;
+  readonly logger: Logger;
+  /** Told only when the role really changes (or the leader changes, for a follower). */
+  readonly onChange?: (role: LatchRole) => void;
+}
+
+/** How many checks may follow each other at once before the loop backs off. */
+const MAX_CHECKS_IN_A_ROW = 10;
+
+/** See the module comment. */
+export class LeaderLatch {
+  #lifecycle: "latent" | "started" | "closed" = "latent";
+  #role: LatchRole = { role: "none", reason: "not started" };
+  #client?: ZkClient;
+  #guid = crypto.randomUUID();
+  #ownNode?: string;
+  #checking = false;
+  #closing?: Promise<void>;
+  #again = false;
+  #failures = 0;
+  #retryTimer?: ReturnType<typeof setTimeout>;
+  #leaseTimer?: ReturnType<typeof setTimeout>;
+  readonly #readTimeoutMs: number;
+
+  constructor(private readonly options: LeaderLatchOptions) {
+    this.#readTimeoutMs = readTimeoutMs(options.sessionTimeoutMs);
+  }
+
+  /** Starts taking part; call {@linkcode handleSession} with every session event. */
+  start(): void {
+    if (this.#lifecycle !== "latent") throw new Error("Cannot start a LeaderLatch twice");
+    this.#lifecycle = "started";
+    this.#schedule();
+  }
+
+  /** Reacts to the ZooKeeper session (the single switch over connection states). */
+  handleSession(event: SessionEvent): void {
+    if (this.#lifecycle === "closed") return;
+    switch (event.type) {
+      case "connected":
+        if (event.newSession) {
+          this.#guid = crypto.randomUUID();
+          this.#ownNode = undefined;
+        }
+        this.#client = event.client;
+        return this.#schedule();
+      case "suspended":
+        this.#client = undefined;
+        return this.#setRole({ role: "none", reason: event.reason });
+      case "lost":
+        this.#client = undefined;
+        this.#ownNode = undefined;
+        return this.#setRole({ role: "none", reason: event.reason });
+    }
+  }
+
+  /** The current role; a leader whose lease ran out is demoted first. */
+  get role(): LatchRole {
+    this.#checkLease();
+    return this.#role;
+  }
+
+  /** Our candidate if we lead right now with a valid lease, else undefined. The gate for acting. */
+  leadership(): Candidate | undefined {
+    const role = this.role;
+    return role.role === "leader" ? role.self : undefined;
+  }
+
+  /** Re-reads the election now, e.g. after the worker refused our epoch. */
+  recheck(reason: string): void {
+    if (this.#role.role === "leader") this.#setRole({ role: "none", reason });
+    this.#schedule();
+  }
+
+  /** Leaves the election: our node is deleted now so the successor takes over at once. */
+  close(): Promise<void> {
+    return this.#closing ??= this.#leave();
+  }
+
+  async #leave(): Promise<void> {
+    this.#lifecycle = "closed";
+    clearTimeout(this.#retryTimer);
+    const client = this.#client;
+    const ownNode = this.#ownNode;
+    this.#client = undefined;
+    this.#ownNode = undefined;
+    // Ask for the deletion first and drop the role in the same turn: nothing can act on our
+    // leadership in between, and the successor hears of the deletion a little sooner.
+    const removed = client && ownNode
+      ? client.remove(this.#path(ownNode)).catch(() => {
+        // Closing the session removes it too.
+      })
+      : undefined;
+    this.#setRole({ role: "none", reason: "leaving the election" });
+    await removed;
+  }
+
+  #path(node: string): string {
+    return `${this.options.electionPath}/${node}`;
+  }
+
+  readonly #onWatch = (event: WatchEvent) => {
+    // Our own node gone: stop leading now, before the check that follows reads the election.
+    if (
+      event.type === "NODE_DELETED" && this.#ownNode && event.path === this.#path(this.#ownNode)
+    ) {
+      this.#setRole({ role: "none", reason: "our election node was deleted" });
+    }
+    this.#schedule();
+  };
+
+  #schedule(): void {
+    if (this.#lifecycle !== "started") return;
+    if (this.#checking) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    void this.#runChecks();
+  }
+
+  async #runChecks(): Promise<void> {
+    this.#checking = true;
+    try {
+      let count = 0;
+      do {
+        this.#again = false;
+        if (++count > MAX_CHECKS_IN_A_ROW) throw new Error("the election kept changing under us");
+        await this.#check();
+      } while (this.#again && this.#lifecycle === "started");
+      this.#failures = 0;
+    } catch (error) {
+      this.#failures++;
+      const delayMs = backoffDelay(this.#failures, { minDelayMs: 50, maxDelayMs: 2000 });
+      this.options.logger.warn("Election check failed", {
+        error: error instanceof Error ? error.message : String(error),
+        attempt: this.#failures,
+        retryInMs: delayMs,
+      });
+      if (this.#role.role === "leader") {
+        this.#setRole({ role: "none", reason: "cannot confirm leadership with ZooKeeper" });
+      }
+      this.#retryTimer = setTimeout(() => this.#schedule(), delayMs);
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  async #check(): Promise<void> {
+    const client = this.#client;
+    if (!client || this.#lifecycle !== "started") return;
+    const sessionId = client.sessionId;
+    if (!this.#ownNode) {
+      const joined = await this.#join(client);
+      // The session may have changed while we joined: that node is not ours to use.
+      if (client !== this.#client) return void (this.#again = true);
+      this.#ownNode = joined;
+    }
+    const ownNode = this.#ownNode;
+    const order = await readElection(client, this.options.electionPath, {
+      nodeWatch: { node: ownNode, watcher: this.#onWatch },
+    });
+    if (client !== this.#client || ownNode !== this.#ownNode) return void (this.#again = true);
+    await this.#removeStrayNodes(client, order, ownNode);
+    const decision = decide(order, { node: ownNode, sessionId });
+    switch (decision.kind) {
+      case "rejoin":
+        this.options.logger.warn("Our election node is gone; joining again", { node: ownNode });
+        this.#ownNode = undefined;
+        this.#setRole({ role: "none", reason: "our election node is gone" });
+        this.#again = true;
+        return;
+      case "lead":
+        return this.#setRole({ role: "leader", self: decision.self });
+      case "follow": {
+        // Watch only the predecessor. If it left before the watch was set, look again.
+        const stat = await client.exists(this.#path(decision.predecessor.node), this.#onWatch);
+        if (!stat) return void (this.#again = true);
+        const { self, leader, predecessor } = decision;
+        return this.#setRole({ role: "follower", self, leader, predecessor });
+      }
+    }
+  }
+
+  /** Creates our node; the guid in its name finds it again if the reply to a create was lost. */
+  async #join(client: ZkClient): Promise<string> {
+    const { electionPath, member } = this.options;
+    await client.ensurePath(electionPath);
+    const existing = (await client.getChildren(electionPath))
+      .find((node) => parseMemberNode(node)?.guid === this.#guid);
+    if (existing) return existing;
+    const path = await client.create(
+      `${electionPath}/${memberNodePrefix(this.#guid)}`,
+      encodeMemberInfo(member),
+      "ephemeral-sequential",
+    );
+    const node = path.slice(electionPath.length + 1);
+    this.options.logger.info("Joined the election", { node, path: electionPath });
+    return node;
+  }
+
+  /** Deletes extra nodes of ours (a create retried after a lost reply), so none blocks others. */
+  async #removeStrayNodes(client: ZkClient, order: readonly Candidate[], ownNode: string) {
+    for (const stray of order.filter((c) => c.guid === this.#guid && c.node !== ownNode)) {
+      await client.remove(this.#path(stray.node));
+    }
+  }
+
+  #setRole(next: LatchRole): void {
+    const previous = this.#role;
+    this.#role = next;
+    if (next.role === "leader" && previous.role !== "leader") this.#startLease();
+    if (next.role !== "leader" && previous.role === "leader") this.#stopLease();
+    if (!isChange(previous, next)) return;
+    const { logger } = this.options;
+    switch (next.role) {
+      case "leader":
+        logger.info("I am the leader", {
+          epoch: next.self.epoch,
+          node: next.self.node,
+          address: next.self.address,
+        });
+        break;
+      case "follower":
+        logger.info("I am the follower", {
+          leader: next.leader.name,
+          leaderAddress: next.leader.address,
+          leaderEpoch: next.leader.epoch,
+          watching: next.predecessor.node,
+        });
+        break;
+      case "none": {
+        // Leaving on purpose is news, not trouble.
+        const log = this.#lifecycle === "closed" ? logger.info : logger.warn;
+        if (previous.role === "leader") log("I am no longer the leader", { reason: next.reason });
+        else if (previous.role === "follower") {
+          log("Left the election for now", { reason: next.reason });
+        }
+        break;
+      }
+    }
+    this.options.onChange?.(next);
+  }
+
+  /** When the latest answered request was sent: the lease runs from there. */
+  #confirmedAt(): number {
+    return this.#client?.lastConfirmedAt ?? -Infinity;
+  }
+
+  #startLease(): void {
+    this.#armLeaseTimer();
+  }
+
+  #stopLease(): void {
+    clearTimeout(this.#leaseTimer);
+    this.#leaseTimer = undefined;
+  }
+
+  #armLeaseTimer(): void {
+    clearTimeout(this.#leaseTimer);
+    const remaining = this.#confirmedAt() + this.#readTimeoutMs - performance.now();
+    this.#leaseTimer = setTimeout(() => this.#checkLease(true), Math.max(0, remaining) + 1);
+  }
+
+  /** Demotes a leader whose lease has run out; otherwise follows the lease's renewals. */
+  #checkLease(fromTimer = false): void {
+    if (this.#role.role !== "leader") return;
+    const now = performance.now();
+    const confirmedAt = this.#confirmedAt();
+    if (leaseHolds(confirmedAt, now, this.options.sessionTimeoutMs)) {
+      if (fromTimer) this.#armLeaseTimer();
+      return;
+    }
+    const silentMs = Math.round(now - confirmedAt);
+    this.#setRole({ role: "none", reason: `no word from ZooKeeper for ${silentMs} ms` });
+    this.#schedule();
+  }
+}
+
+function isChange(previous: LatchRole, next: LatchRole): boolean {
+  if (previous.role !== next.role) return true;
+  if (previous.role === "leader" && next.role === "leader") {
+    return previous.self.epoch !== next.self.epoch;
+  }
+  if (previous.role === "follower" && next.role === "follower") {
+    return previous.leader.epoch !== next.leader.epoch;
+  }
+  return false;
+}

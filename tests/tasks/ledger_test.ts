@@ -1,0 +1,59 @@
+/** The worker's memory of performed tasks: at most once per id, bounded, kept across restarts. */
+import assert from "node:assert/strict";
+import { readJournal, taskKey, TaskLedger } from "../../lib/tasks/ledger.ts";
+
+Deno.test("taskKey keeps one announcement per epoch and one of any other task ever", () => {
+  assert.equal(taskKey("leader_election", 7n), "leader_election@7");
+  assert.equal(taskKey("job-1", 7n), "job-1");
+  assert.equal(taskKey("job-1", 9n), "job-1");
+});
+
+Deno.test("TaskLedger returns the first result of a repeated task id", async () => {
+  const ledger = await TaskLedger.open({ window: 10 });
+  ledger.recordTask("a", 5n, "first gatech");
+  assert.equal(ledger.lookup("a", 6n), "first gatech");
+  assert.equal(ledger.lookup("b", 5n), undefined);
+});
+
+Deno.test("TaskLedger forgets the oldest task ids beyond its window", async () => {
+  const ledger = await TaskLedger.open({ window: 2 });
+  for (const id of ["a", "b", "c"]) ledger.recordTask(id, 1n, `${id} gatech`);
+  assert.equal(ledger.size, 2);
+  assert.equal(ledger.lookup("a", 1n), undefined);
+  assert.equal(ledger.lookup("c", 1n), "c gatech");
+});
+
+Deno.test("TaskLedger reloads its window and highest epoch from the journal after a restart", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/journal.jsonl`;
+    const first = await TaskLedger.open({ window: 10, journalPath: path });
+    first.recordEpoch(5n);
+    first.recordTask("a", 5n, "a gatech");
+    first.recordEpoch(3n); // not higher: not recorded
+    first.close();
+    const second = await TaskLedger.open({ window: 10, journalPath: path });
+    assert.equal(second.highestEpoch, 5n);
+    assert.equal(second.lookup("a", 5n), "a gatech");
+    second.close();
+    assert.deepEqual((await readJournal(path)).map((entry) => entry.type), ["epoch", "task"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskLedger cuts a torn last line so the next record is not lost with it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/journal.jsonl`;
+    const whole = JSON.stringify({ type: "task", task: "a", epoch: "1", result: "r", at: "" });
+    await Deno.writeTextFile(path, `${whole}\n{"type":"task","task":"b","ep`);
+    const ledger = await TaskLedger.open({ window: 10, journalPath: path });
+    ledger.recordTask("c", 1n, "c gatech");
+    ledger.close();
+    const tasks = (await readJournal(path)).map((entry) => entry.type === "task" && entry.task);
+    assert.deepEqual(tasks, ["a", "c"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
