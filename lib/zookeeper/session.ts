@@ -11,7 +11,7 @@
  * a leader's lease (see leader_latch.ts) fresh.
  */
 import { retry } from "../common/backoff.ts";
-import { readTimeoutMs } from "../election/decisions.ts";
+import { readTimeoutMs } from "./lease.ts";
 import type { ZooKeeperConfig } from "../config/config.ts";
 import type { Logger } from "../common/log.ts";
 import { connectZk, type ZkClient } from "./client.ts";
