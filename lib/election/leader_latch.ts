@@ -11,7 +11,8 @@
  * new guid so that a node of the old session is never mistaken for ours.
  *
  * A leader may act only while its lease holds: it must have heard from ZooKeeper about its own node
- * within the read timeout (two thirds of the session timeout), measured from when the confirming
+ * within the read timeout (two thirds of the session timeout that ZooKeeper granted, which may be
+ * shorter than the one asked for), measured from when the confirming
  * request was sent (the session's heartbeat keeps such answers coming, see zookeeper/session.ts; the arithmetic is zookeeper/lease.ts). Every
  * action checks the lease first, and a timer demotes the leader the moment it runs out, so a
  * process that was paused past its session timeout wakes up as a non-leader instead of acting on
@@ -49,7 +50,6 @@ export type LatchRole =
 export interface LeaderLatchOptions {
   readonly electionPath: string;
   readonly member: MemberInfo;
-  readonly sessionTimeoutMs: number;
   readonly logger: Logger;
   /** Told only when the role really changes (or the leader changes, for a follower). */
   readonly onChange?: (role: LatchRole) => void;
@@ -77,12 +77,10 @@ export class LeaderLatch {
   #failures = 0;
   #retryTimer?: TimerId;
   #leaseTimer?: TimerId;
-  readonly #readTimeoutMs: number;
   readonly #clock: Clock;
   readonly #newGuid: () => string;
 
   constructor(private readonly options: LeaderLatchOptions) {
-    this.#readTimeoutMs = readTimeoutMs(options.sessionTimeoutMs);
     this.#clock = options.clock ?? realClock;
     this.#newGuid = options.newGuid ?? (() => crypto.randomUUID());
     this.#guid = this.#newGuid();
@@ -314,6 +312,11 @@ export class LeaderLatch {
     return this.#client?.lastConfirmedAt ?? -Infinity;
   }
 
+  /** The session timeout ZooKeeper granted (not the one asked for): the lease follows it. */
+  #sessionTimeoutMs(): number {
+    return this.#client?.sessionTimeoutMs ?? 0;
+  }
+
   #startLease(): void {
     this.#armLeaseTimer();
   }
@@ -325,7 +328,8 @@ export class LeaderLatch {
 
   #armLeaseTimer(): void {
     this.#clock.clearTimeout(this.#leaseTimer);
-    const remaining = this.#confirmedAt() + this.#readTimeoutMs - this.#clock.now();
+    const remaining = this.#confirmedAt() + readTimeoutMs(this.#sessionTimeoutMs()) -
+      this.#clock.now();
     this.#leaseTimer = this.#clock.setTimeout(
       () => this.#checkLease(true),
       Math.max(0, remaining) + 1,
@@ -337,7 +341,7 @@ export class LeaderLatch {
     if (this.#role.role !== "leader") return;
     const now = this.#clock.now();
     const confirmedAt = this.#confirmedAt();
-    if (leaseHolds(confirmedAt, now, this.options.sessionTimeoutMs)) {
+    if (leaseHolds(confirmedAt, now, this.#sessionTimeoutMs())) {
       if (fromTimer) this.#armLeaseTimer();
       return;
     }

@@ -51,6 +51,11 @@ export type ZkState = "connected" | "disconnected" | "expired" | "read-only" | "
 export interface ZkClient {
   /** The session id, valid once connected. */
   readonly sessionId: bigint;
+  /**
+   * The session timeout the server granted (ZooKeeper clamps the one asked for into its
+   * `[minSessionTimeout, maxSessionTimeout]`): what every lease and deadline must follow.
+   */
+  readonly sessionTimeoutMs: number;
   /** Creates a node; resolves with its path (with the sequence, for sequential nodes). */
   create(path: string, data: Uint8Array, mode: CreateMode): Promise<string>;
   /** Creates the path and its missing parents as persistent nodes. */
@@ -259,6 +264,9 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
   return {
     get sessionId() {
       return toBigInt(client.getSessionId());
+    },
+    get sessionTimeoutMs() {
+      return client.getSessionTimeout();
     },
     create: (path, data, mode) =>
       call<string>(

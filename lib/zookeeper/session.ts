@@ -130,9 +130,12 @@ export class ZkSession {
     this.#connected = true;
     this.#stateSince = this.#clock.now();
     this.#startHeartbeat(client);
+    // The server may grant another timeout than the one asked for: say both, and use the granted.
     logger.info("Connected to ZooKeeper", {
       servers,
       session: `0x${client.sessionId.toString(16)}`,
+      sessionTimeoutMs: client.sessionTimeoutMs,
+      asked: sessionTimeoutMs,
     });
     client.onState((state) => this.#onState(client, state));
     this.options.onEvent({ type: "connected", client, newSession: true });
@@ -140,7 +143,7 @@ export class ZkSession {
 
   #startHeartbeat(client: ZkClient): void {
     this.#clock.clearInterval(this.#heartbeat);
-    const readTimeout = readTimeoutMs(this.config.sessionTimeoutMs);
+    const readTimeout = readTimeoutMs(client.sessionTimeoutMs);
     this.#heartbeat = this.#clock.setInterval(() => {
       if (client !== this.#client) return;
       if (!this.#connected) {

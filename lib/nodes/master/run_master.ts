@@ -63,7 +63,6 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   const latch = new LeaderLatch({
     electionPath: config.electionPath,
     member: { name: config.name, address },
-    sessionTimeoutMs: config.sessionTimeoutMs,
     logger,
     onChange: (role) => {
       setHealth(role.role === "none" ? "NOT_SERVING" : "SERVING");
