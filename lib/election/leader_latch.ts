@@ -126,9 +126,13 @@ export class LeaderLatch {
     return role.role === "leader" ? role.self : undefined;
   }
 
-  /** Re-reads the election now, e.g. after the worker refused our epoch. */
-  recheck(reason: string): void {
-    if (this.#role.role === "leader") this.#setRole({ role: "none", reason });
+  /**
+   * Re-reads the election now, e.g. after the worker refused our epoch. The role changes only if
+   * the election did: dropping it first would make a leader that the worker keeps refusing lead
+   * again at once, and so announce again, in a hot loop. (While our lease holds no other master
+   * can lead, so keeping the role until the read is safe; the worker fences it regardless.)
+   */
+  recheck(): void {
     this.#schedule();
   }
 

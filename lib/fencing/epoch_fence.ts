@@ -5,15 +5,28 @@
  *
  * The leader's epoch comes from ZooKeeper, not from memory, so the fence survives a worker restart:
  * a stale leader's calls are refused by a freshly started worker too.
+ *
+ * ZooKeeper's history can restart under us (a new ensemble, a wiped data directory, a restored
+ * backup): its zxids start again below the epochs we know, and without care the new ensemble's
+ * leaders would be refused as stale forever. So on every new session, before judging any epoch,
+ * the fence syncs and compares the newest zxid it saw with the highest epoch it knows
+ * (`historyRestarted` in rules.ts). Below it: the history restarted, so the fence forgets the old
+ * history's epochs (told to `onHistoryRestart`, which the worker's journal records) and from then
+ * on accepts only what the new ensemble, read after a sync, names as its leader. A stale leader of
+ * the old history is still refused: its epoch is not the new ensemble's leader's.
  */
 import { readElection } from "../election/read_election.ts";
 import { leaderOf } from "../election/decisions.ts";
 import {
   afterAccept,
+  afterLearn,
   type FenceState,
   type FinalVerdict,
+  floorOf,
+  historyRestarted,
   judgeEpoch,
   judgeVerified,
+  NEW_HISTORY,
 } from "./rules.ts";
 import type { Logger } from "../common/log.ts";
 import { type Clock, realClock } from "../common/clock.ts";
@@ -34,6 +47,13 @@ export interface EpochFenceOptions {
   readonly highestAccepted?: bigint;
   /** Told about each newly accepted epoch, before the task it came with is performed. */
   readonly onAccept?: (epoch: bigint) => void;
+  /**
+   * Told when ZooKeeper's history restarted, with the newest zxid seen then, before any epoch of
+   * the new history is accepted (the worker's journal records it).
+   */
+  readonly onHistoryRestart?: (lastZxid: bigint) => void;
+  /** Told whenever the fence becomes able (true) or unable (false) to verify new epochs. */
+  readonly onReadyChange?: (ready: boolean) => void;
   /** The clock of verifications and read retries. Default the real one. */
   readonly clock?: Clock;
 }
@@ -44,6 +64,9 @@ export class EpochFence {
   #client?: ZkClient;
   #verification?: { startedAt: number; result: Promise<bigint> };
   #watchRead?: Promise<void>;
+  /** The history check of the current session; judging waits for it. */
+  #historyCheck?: Promise<void>;
+  #ready = false;
   readonly #clock: Clock;
 
   constructor(private readonly options: EpochFenceOptions) {
@@ -56,17 +79,90 @@ export class EpochFence {
     return this.#state;
   }
 
-  /** Follows the session: watches the election whenever connected. */
+  /** Whether the fence can verify new epochs now (connected, history checked). */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Follows the session: checks the history on each new session, then watches the election. */
   handleSession(event: SessionEvent): void {
-    this.#client = event.type === "connected" ? event.client : undefined;
-    if (event.type === "connected") void this.#watchElection(event.client);
+    if (event.type !== "connected") {
+      this.#client = undefined;
+      this.#historyCheck = undefined;
+      return this.#setReady(false);
+    }
+    const { client } = event;
+    this.#client = client;
+    if (!event.newSession) {
+      this.#setReady(true);
+      return void this.#watchElection(client);
+    }
+    this.#setReady(false);
+    this.#startHistoryCheck(client);
+  }
+
+  #startHistoryCheck(client: ZkClient): void {
+    const check = this.#checkHistory(client);
+    check.catch(() => {
+      // Retried by #checkHistory itself; a request that waits on it hears of the failure.
+    });
+    this.#historyCheck = check;
+  }
+
+  /** On a new session: syncs, compares, forgets the old history if it restarted, then watches. */
+  async #checkHistory(client: ZkClient): Promise<void> {
+    try {
+      await client.sync();
+    } catch (error) {
+      if (client === this.#client) {
+        this.options.logger.warn("Cannot check ZooKeeper's history; trying again", {
+          error: String(error),
+        });
+        this.#clock.setTimeout(() => {
+          if (client === this.#client) this.#startHistoryCheck(client);
+        }, 200);
+      }
+      throw new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);
+    }
+    if (client !== this.#client) return;
+    const lastZxid = client.lastZxid;
+    if (historyRestarted(lastZxid, this.#state)) {
+      this.options.logger.warn(
+        "ZooKeeper's history restarted (new or restored ensemble): forgetting the old leader epochs; the new ensemble's leader will be accepted once ZooKeeper confirms it",
+        { lastZxid, highestKnownEpoch: floorOf(this.#state) },
+      );
+      this.options.onHistoryRestart?.(lastZxid);
+      this.#state = NEW_HISTORY;
+      this.#verification = undefined;
+    }
+    this.#setReady(true);
+    await this.#watchElection(client);
+  }
+
+  #setReady(ready: boolean): void {
+    if (ready === this.#ready) return;
+    this.#ready = ready;
+    this.options.onReadyChange?.(ready);
   }
 
   /** Judges a request's epoch, asking ZooKeeper when it is unknown; accepting raises the floor. */
   async admit(epoch: bigint): Promise<FinalVerdict> {
     const arrivedAt = this.#clock.now();
+    // Nothing is judged against the epochs of a history that may have restarted.
+    if (epoch !== 0n && this.#historyCheck) {
+      const check = this.#historyCheck;
+      await check.catch((error) => {
+        throw error instanceof FenceUnavailableError
+          ? error
+          : new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);
+      });
+    }
     const first = judgeEpoch(epoch, this.#state);
-    const verdict = first.kind === "verify" ? await this.#verify(epoch, arrivedAt) : first;
+    const judged = first.kind === "verify" ? await this.#verify(epoch, arrivedAt) : first;
+    // Name our election path: a master following another one can then say so.
+    const verdict: FinalVerdict = judged.kind === "reject"
+      ? { kind: "reject", reason: `${judged.reason} (election path ${this.options.electionPath})` }
+      : judged;
     if (verdict.kind === "accept" && epoch > this.#state.highestAccepted) {
       this.options.logger.info("Accepted a new leader epoch", {
         epoch,
@@ -114,19 +210,18 @@ export class EpochFence {
         order.length === 0 &&
         !(await client.exists(this.options.electionPath, this.#onElectionChange))
       ) {
-        this.#learnLeaderEpoch(0n);
         return;
       }
-      this.#learnLeaderEpoch(leaderOf(order)?.epoch ?? 0n);
+      this.#learnLeaderEpoch(client, leaderOf(order)?.epoch ?? 0n);
     } catch (error) {
       this.options.logger.warn("Cannot read the election", { error: String(error) });
       this.#clock.setTimeout(this.#onElectionChange, 200);
     }
   }
 
-  #learnLeaderEpoch(leaderEpoch: bigint): void {
-    if (leaderEpoch === this.#state.leaderEpoch) return;
-    this.#state = { ...this.#state, leaderEpoch };
+  /** Learns from a read by `client`; a read by an older session (maybe another history) is not news. */
+  #learnLeaderEpoch(client: ZkClient, leaderEpoch: bigint): void {
+    if (client === this.#client) this.#state = afterLearn(leaderEpoch, this.#state);
   }
 
   /**
@@ -148,7 +243,7 @@ export class EpochFence {
         await client.sync();
         const leaderEpoch =
           leaderOf(await readElection(client, this.options.electionPath))?.epoch ?? 0n;
-        this.#learnLeaderEpoch(leaderEpoch);
+        this.#learnLeaderEpoch(client, leaderEpoch);
         return leaderEpoch;
       } catch (error) {
         throw new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);

@@ -56,6 +56,11 @@ export interface ZkClient {
    * `[minSessionTimeout, maxSessionTimeout]`): what every lease and deadline must follow.
    */
   readonly sessionTimeoutMs: number;
+  /**
+   * The highest zxid this session has seen in a reply (`0n` before any). After {@linkcode sync},
+   * it is at least the zxid of everything the ensemble committed before the sync.
+   */
+  readonly lastZxid: bigint;
   /** Creates a node; resolves with its path (with the sequence, for sequential nodes). */
   create(path: string, data: Uint8Array, mode: CreateMode): Promise<string>;
   /** Creates the path and its missing parents as persistent nodes. */
@@ -224,9 +229,11 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
   let closed = false;
 
   let lastConfirmedAt = -Infinity;
-  const socketOf = () =>
-    (client as unknown as { connectionManager?: { socket?: { destroy(): void } } })
-      .connectionManager?.socket;
+  const connectionManager = () =>
+    (client as unknown as {
+      connectionManager?: { socket?: { destroy(): void }; zxid?: Buffer };
+    }).connectionManager;
+  const socketOf = () => connectionManager()?.socket;
 
   /** Runs one library call with a deadline; a server's answer, even an error, confirms the session. */
   function call<T>(
@@ -267,6 +274,10 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
     },
     get sessionTimeoutMs() {
       return client.getSessionTimeout();
+    },
+    get lastZxid() {
+      // The library keeps the last zxid seen in a reply header (it sends it when reconnecting).
+      return toBigInt(connectionManager()?.zxid);
     },
     create: (path, data, mode) =>
       call<string>(

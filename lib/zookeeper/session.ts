@@ -9,6 +9,10 @@
  * third of the read timeout, and a connection with no answer for the whole read timeout is dropped
  * and re-established, as ZooKeeper's own client does. The heartbeat's answers are also what keeps
  * a leader's lease (see leader_latch.ts) fresh.
+ *
+ * A session that is not re-established within its (granted) timeout is given up and a new one
+ * opened: every server that still knows it would have expired it by then, and a server that lost
+ * its data refuses it forever (see the heartbeat).
  */
 import { retry } from "../common/backoff.ts";
 import { type Clock, type RandomSource, realClock, type TimerId } from "../common/clock.ts";
@@ -47,6 +51,8 @@ export class ZkSession {
   #heartbeat?: TimerId;
   /** When the connection last changed (connected or lost): silence is measured from here at most. */
   #stateSince = 0;
+  /** When the connection was lost; a session not taken back within its timeout is given up. */
+  #disconnectedSince = 0;
 
   readonly #clock: Clock;
 
@@ -147,10 +153,26 @@ export class ZkSession {
     this.#heartbeat = this.#clock.setInterval(() => {
       if (client !== this.#client) return;
       if (!this.#connected) {
+        const now = this.#clock.now();
+        // A server that lost its data (a new ensemble, a wiped dataDir, a restored backup) refuses
+        // a session that has seen a higher zxid than its own, and the library would retry that
+        // session forever. Any server that still knows the session would have expired it by now:
+        // give it up and open a new one (last zxid 0), which every server accepts.
+        if (now - this.#disconnectedSince >= client.sessionTimeoutMs) {
+          this.options.logger.warn("ZooKeeper did not take our session back; opening a new one", {
+            session: `0x${client.sessionId.toString(16)}`,
+            sessionTimeoutMs: client.sessionTimeoutMs,
+          });
+          this.#drop(
+            `ZooKeeper did not take the session back within ${client.sessionTimeoutMs} ms`,
+          );
+          void this.#open();
+          return;
+        }
         // Once TCP connects, the library gives the handshake no deadline: a server that accepts but
         // never answers (a JVM still starting up) would hold a reconnection forever.
-        if (this.#clock.now() - this.#stateSince > readTimeout) {
-          this.#stateSince = this.#clock.now();
+        if (now - this.#stateSince > readTimeout) {
+          this.#stateSince = now;
           this.options.logger.warn("ZooKeeper has not taken us back yet; trying again");
           client.dropConnection();
         }
@@ -183,7 +205,7 @@ export class ZkSession {
       case "read-only":
         if (!this.#connected) return;
         this.#connected = false;
-        this.#stateSince = this.#clock.now();
+        this.#stateSince = this.#disconnectedSince = this.#clock.now();
         logger.warn("Disconnected from ZooKeeper", { state });
         return onEvent({ type: "suspended", reason: `ZooKeeper connection ${state}` });
       case "expired":

@@ -61,11 +61,11 @@ export class Lab implements AsyncDisposable {
     };
   }
 
-  /** Starts the worker and waits until it serves and watches the election. */
-  async startWorker(): Promise<LabProcess> {
+  /** Starts the worker (with `env` on top of the lab's) and waits until it watches the election. */
+  async startWorker(env: Record<string, string> = {}): Promise<LabProcess> {
     const worker = spawnLab("worker.ts", {
       name: "worker",
-      env: this.env({ WORKER_HOST: "127.0.0.1", WORKER_PORT: String(this.workerPort) }),
+      env: this.env({ WORKER_HOST: "127.0.0.1", WORKER_PORT: String(this.workerPort), ...env }),
     });
     this.worker = worker;
     // A plain substring: the test may have chosen the text log format.

@@ -49,7 +49,7 @@ export async function forwardTask(task: ValidTask, deps: ForwardDeps): Promise<S
     return { reply };
   } catch (error) {
     if (hasCode(error, grpc.status.FAILED_PRECONDITION)) {
-      deps.latch.recheck("the worker refused our epoch");
+      deps.latch.recheck();
     }
     // Only the worker's own verdicts pass through. Anything else means the worker did not answer
     // (it died or restarted mid-call): the client should try again, with the same task id,

@@ -54,11 +54,14 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   // The handlers above use `latch` and `session`; none of them runs before these lines, because
   // calls are served only from later event-loop turns.
   const terms: LeaderTerms = new LeaderTerms({
-    latch: { leadership: () => latch.leadership(), recheck: (reason) => latch.recheck(reason) },
+    latch: { leadership: () => latch.leadership(), recheck: () => latch.recheck() },
     callWorker,
     workerAddress: config.workerAddress,
     workerTimeoutMs: config.workerTimeoutMs,
+    electionPath: config.electionPath,
     logger,
+    // A leader the worker refuses cannot get anything done: say so to health checks.
+    onWorkerVerdict: (accepted) => setHealth(accepted ? "SERVING" : "NOT_SERVING"),
   });
   const latch = new LeaderLatch({
     electionPath: config.electionPath,

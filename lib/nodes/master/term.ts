@@ -8,6 +8,7 @@
  * real ones (run_master.ts), the deterministic simulation passes models.
  */
 import { retry } from "../../common/backoff.ts";
+import type { Clock, RandomSource } from "../../common/clock.ts";
 import type { Logger } from "../../common/log.ts";
 import type { Candidate } from "../../election/decisions.ts";
 import type { LatchRole } from "../../election/leader_latch.ts";
@@ -31,8 +32,8 @@ export type CallWorker = (
 export interface Leadership {
   /** Our candidate while we lead with a valid lease, else undefined. */
   leadership(): Candidate | undefined;
-  /** Re-reads the election (and drops leadership first). */
-  recheck(reason: string): void;
+  /** Re-reads the election; the role changes only if the election did. */
+  recheck(): void;
 }
 
 /** A term under way. */
@@ -51,7 +52,15 @@ export interface LeaderTermsOptions {
   readonly workerAddress: string;
   /** The deadline of each call to the worker. */
   readonly workerTimeoutMs: number;
+  /** Our election path, to name both when the worker follows another one. */
+  readonly electionPath: string;
   readonly logger: Logger;
+  /** Told whether the worker accepts the current term (false while it refuses it). */
+  readonly onWorkerVerdict?: (accepted: boolean) => void;
+  /** The clock of the announcement's retries. Default the real one. */
+  readonly clock?: Clock;
+  /** The jitter of the announcement's retries. Default `Math.random`. */
+  readonly random?: RandomSource;
 }
 
 /** Follows the latch's role: one term per leadership, each announced to the worker. */
@@ -81,9 +90,15 @@ export class LeaderTerms {
     this.#term = undefined;
   }
 
-  /** Tells the worker about our leadership, retrying while this term lasts. */
+  /**
+   * Tells the worker about our leadership, retrying while this term lasts. A refusal is retried
+   * too, with the same capped, jittered backoff (the worker may not have caught up with ZooKeeper
+   * yet, or ZooKeeper's history restarted under it), logged once per reason, and makes the latch
+   * re-read the election: if another master leads now, the term ends.
+   */
   async #announce(self: Candidate, signal: AbortSignal): Promise<void> {
     const { latch, callWorker, logger, workerAddress, workerTimeoutMs } = this.options;
+    let lastRefusal: string | undefined;
     try {
       const reply = await retry(() => {
         if (latch.leadership()?.epoch !== self.epoch) throw new Error("no longer the leader");
@@ -96,26 +111,56 @@ export class LeaderTerms {
         signal,
         minDelayMs: 100,
         maxDelayMs: 5000,
-        shouldRetry: (error) => !hasCode(error, grpc.status.FAILED_PRECONDITION) && !signal.aborted,
-        onError: (error, attempt, retryInMs) =>
-          logger.warn("Cannot reach the worker", {
-            worker: workerAddress,
-            attempt,
-            retryInMs,
-            error: describeGrpcError(error),
-          }),
+        clock: this.options.clock,
+        random: this.options.random,
+        shouldRetry: () => !signal.aborted && latch.leadership()?.epoch === self.epoch,
+        onError: (error, attempt, retryInMs) => {
+          if (!hasCode(error, grpc.status.FAILED_PRECONDITION)) {
+            return logger.warn("Cannot reach the worker", {
+              worker: workerAddress,
+              attempt,
+              retryInMs,
+              error: describeGrpcError(error),
+            });
+          }
+          this.options.onWorkerVerdict?.(false);
+          const reason = (error as grpc.ServiceError).details;
+          if (reason !== lastRefusal) {
+            lastRefusal = reason;
+            this.#logRefusal(self, reason, retryInMs);
+          }
+          latch.recheck();
+        },
       });
+      this.options.onWorkerVerdict?.(true);
       logger.info("The worker accepted our leadership", {
         epoch: self.epoch,
         reply: reply.message,
       });
-    } catch (error) {
-      if (signal.aborted) return;
-      logger.warn("The worker refused our epoch", {
-        epoch: self.epoch,
-        error: describeGrpcError(error),
-      });
-      latch.recheck("the worker refused our epoch");
+    } catch {
+      // The term ended (or we no longer lead): the next term announces itself.
     }
   }
+
+  #logRefusal(self: Candidate, reason: string, retryInMs: number): void {
+    const { logger, electionPath } = this.options;
+    logger.warn("The worker refused our epoch; trying again", {
+      epoch: self.epoch,
+      reason,
+      retryInMs,
+    });
+    const workerPath = electionPathIn(reason);
+    if (workerPath !== undefined && workerPath !== electionPath) {
+      logger.error("The worker follows another election path than this master", {
+        masterElectionPath: electionPath,
+        workerElectionPath: workerPath,
+        hint: "set the same ELECTION_PATH for the masters and the worker",
+      });
+    }
+  }
+}
+
+/** The election path a worker's refusal names (see fencing/epoch_fence.ts), if any. */
+export function electionPathIn(reason: string): string | undefined {
+  return /\(election path (\/\S*)\)$/.exec(reason)?.[1];
 }

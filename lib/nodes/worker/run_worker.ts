@@ -18,14 +18,23 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
   const ledger = await TaskLedger.open({
     window: config.dedupWindow,
     journalPath: config.journalPath,
+    onSkippedLine: (line, reason) =>
+      logger.warn("Skipped a journal line that is not a record", {
+        journal: config.journalPath,
+        line,
+        reason,
+      }),
   });
   const fence = new EpochFence({
     electionPath: config.electionPath,
     logger,
     highestAccepted: ledger.highestEpoch,
     onAccept: (epoch) => ledger.recordEpoch(epoch),
+    onHistoryRestart: (lastZxid) => ledger.recordHistory(lastZxid),
+    // Healthy only while new leaders can be verified: not before ZooKeeper answers.
+    onReadyChange: (ready) => setHealth(ready ? "SERVING" : "NOT_SERVING"),
   });
-  const { server } = createServer({
+  const { server, setHealth } = createServer({
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
       if (isRejection(task)) return callback({ code: task.code, details: task.details });
@@ -44,6 +53,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
       });
     },
   });
+  setHealth("NOT_SERVING");
   const port = await startServer(server, config.host, config.port);
   logger.info(`server listening at ${config.host}:${port}`);
 
