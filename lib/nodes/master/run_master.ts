@@ -3,6 +3,7 @@
  * LeaderLatch and, while it leads, drives the worker (term.ts announces the leadership,
  * forward_task.ts forwards submitted tasks), always with its epoch and only while its lease holds.
  */
+import { realClock } from "../../common/clock.ts";
 import type { MasterConfig } from "../../config/config.ts";
 import { leaderOf } from "../../election/decisions.ts";
 import { LeaderLatch } from "../../election/leader_latch.ts";
@@ -19,6 +20,7 @@ import { ZkSession } from "../../zookeeper/session.ts";
 import { type RunContext, untilAborted } from "../process_runner.ts";
 import { forwardTask } from "./forward_task.ts";
 import { masterHandlers } from "./service.ts";
+import { statusLine } from "./status_line.ts";
 import { type CallWorker, LeaderTerms } from "./term.ts";
 
 /** Runs a master until `context.signal` aborts, then leaves the election first and stops. */
@@ -35,34 +37,28 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   const callWorker: CallWorker = (request, options) =>
     callUnary(worker, "PerformTask", request, options);
 
-  const { server, setHealth } = createServer(masterHandlers((task) =>
+  /** Our gRPC address, known once the server is bound (before any call is served). */
+  let address = "";
+  const { server, setHealth } = createServer(masterHandlers((task, cancelled) =>
     forwardTask(task, {
       name: config.name,
+      address,
       latch,
+      term: () => terms.current,
       callWorker,
       workerTimeoutMs: config.workerTimeoutMs,
       findLeader: async () => {
         const client = session.client;
         return client ? leaderOf(await readElection(client, config.electionPath)) : undefined;
       },
-    })
+    }, cancelled)
   ));
   const port = await startServer(server, config.host, config.port);
-  const address = `${config.advertiseHost}:${port}`;
+  address = `${config.advertiseHost}:${port}`;
   logger.info("Master serving", { name: config.name, address, worker: config.workerAddress });
 
-  // The handlers above use `latch` and `session`; none of them runs before these lines, because
-  // calls are served only from later event-loop turns.
-  const terms: LeaderTerms = new LeaderTerms({
-    latch: { leadership: () => latch.leadership(), recheck: () => latch.recheck() },
-    callWorker,
-    workerAddress: config.workerAddress,
-    workerTimeoutMs: config.workerTimeoutMs,
-    electionPath: config.electionPath,
-    logger,
-    // A leader the worker refuses cannot get anything done: say so to health checks.
-    onWorkerVerdict: (accepted) => setHealth(accepted ? "SERVING" : "NOT_SERVING"),
-  });
+  // The handlers above use `latch`, `terms` and `session`; none of them runs before these lines,
+  // because calls are served only from later event-loop turns.
   const latch = new LeaderLatch({
     electionPath: config.electionPath,
     member: { name: config.name, address },
@@ -71,6 +67,16 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
       setHealth(role.role === "none" ? "NOT_SERVING" : "SERVING");
       terms.onRoleChange(role);
     },
+  });
+  const terms = new LeaderTerms({
+    latch,
+    callWorker,
+    workerAddress: config.workerAddress,
+    workerTimeoutMs: config.workerTimeoutMs,
+    electionPath: config.electionPath,
+    logger,
+    // A leader the worker refuses cannot get anything done: say so to health checks.
+    onWorkerVerdict: (accepted) => setHealth(accepted ? "SERVING" : "NOT_SERVING"),
   });
   // Leave the election the moment we are asked to stop: the successor takes over while we finish.
   signal.addEventListener("abort", () => void latch.close(), { once: true });
@@ -81,13 +87,14 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   latch.start();
   session.start();
 
-  const status = setInterval(() => {
-    logger.info(latch.leadership() ? "I am the leader" : "I am the follower");
+  const status = realClock.setInterval(() => {
+    const line = statusLine(latch.role);
+    logger.info(line.message, line.fields);
   }, config.statusIntervalMs);
 
   await untilAborted(signal);
   // Leave the election first, so the successor takes over while we finish the rest.
-  clearInterval(status);
+  realClock.clearInterval(status);
   terms.end();
   await latch.close();
   await session.close();

@@ -34,6 +34,8 @@ export interface Leadership {
   leadership(): Candidate | undefined;
   /** Re-reads the election; the role changes only if the election did. */
   recheck(): void;
+  /** How long our lease still holds (0 unless we lead). */
+  leaseRemainingMs(): number;
 }
 
 /** A term under way. */
@@ -66,6 +68,8 @@ export interface LeaderTermsOptions {
 /** Follows the latch's role: one term per leadership, each announced to the worker. */
 export class LeaderTerms {
   #term?: { readonly self: Candidate; readonly controller: AbortController };
+  /** The refusal logged last (epoch and reason): a new term of the same epoch does not repeat it. */
+  #loggedRefusal?: string;
 
   constructor(private readonly options: LeaderTermsOptions) {}
 
@@ -98,7 +102,6 @@ export class LeaderTerms {
    */
   async #announce(self: Candidate, signal: AbortSignal): Promise<void> {
     const { latch, callWorker, logger, workerAddress, workerTimeoutMs } = this.options;
-    let lastRefusal: string | undefined;
     try {
       const reply = await retry(() => {
         if (latch.leadership()?.epoch !== self.epoch) throw new Error("no longer the leader");
@@ -125,14 +128,16 @@ export class LeaderTerms {
           }
           this.options.onWorkerVerdict?.(false);
           const reason = (error as grpc.ServiceError).details;
-          if (reason !== lastRefusal) {
-            lastRefusal = reason;
+          const refusal = `${self.epoch} ${reason}`;
+          if (refusal !== this.#loggedRefusal) {
+            this.#loggedRefusal = refusal;
             this.#logRefusal(self, reason, retryInMs);
           }
           latch.recheck();
         },
       });
       this.options.onWorkerVerdict?.(true);
+      this.#loggedRefusal = undefined;
       logger.info("The worker accepted our leadership", {
         epoch: self.epoch,
         reply: reply.message,

@@ -61,8 +61,9 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
   session.start();
 
   await untilAborted(signal);
-  await session.close();
+  // Drain the calls in flight first: their verifications still need ZooKeeper.
   await stopServer(server, 500);
+  await session.close();
   ledger.close();
   logger.info("Worker stopped");
 }
