@@ -272,7 +272,7 @@ export class LeaderLatch {
       case "lead":
         // Claim only with a lease: reads that took longer than the read timeout (or a pause in
         // the middle of the check) prove nothing about now. Read again instead.
-        if (!leaseHolds(client.lastConfirmedAt, this.#clock.now(), client.sessionTimeoutMs)) {
+        if (!this.#leaseHeld(this.#clock.now())) {
           throw new Error("the election was read too slowly to be sure we lead now");
         }
         return this.#setRole({ role: "leader", self: decision.self });
@@ -375,12 +375,20 @@ export class LeaderLatch {
     );
   }
 
+  /**
+   * Whether the lease holds at `now`: the one rule that claiming, acting and observing use. It
+   * follows the session timeout ZooKeeper granted (see zookeeper/lease.ts).
+   */
+  #leaseHeld(now: number): boolean {
+    return leaseHolds(this.#confirmedAt(), now, this.#sessionTimeoutMs());
+  }
+
   /** Demotes a leader whose lease has run out; otherwise follows the lease's renewals. */
   #checkLease(fromTimer = false): void {
     if (this.#role.role !== "leader") return;
     const now = this.#clock.now();
     const confirmedAt = this.#confirmedAt();
-    if (leaseHolds(confirmedAt, now, this.#sessionTimeoutMs())) {
+    if (this.#leaseHeld(now)) {
       if (fromTimer) this.#armLeaseTimer();
       return;
     }
