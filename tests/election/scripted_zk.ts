@@ -122,6 +122,7 @@ export class ScriptedClient implements ZkClient {
   lastConfirmedAt = -Infinity;
   readonly sessionTimeoutMs = 3000;
   lastZxid = 0n;
+  readonly refusedHandshakes = 0;
 
   constructor(private readonly zk: ScriptedZooKeeper, readonly sessionId: bigint) {}
 
