@@ -105,10 +105,12 @@ export class LocalBackend implements Backend {
     options: { readonly signal: AbortSignal },
   ): Promise<void> {
     const files = services.map((service) => ({ service, path: this.#runner.logPath(service) }));
-    // The text log has whole seconds only: a line is timed when it is read, every 20 ms.
+    // The text log has whole seconds only: a line is timed when it is read, woken by inotify.
+    await Deno.mkdir(this.#runner.logDir, { recursive: true });
     await followFiles(files, (service, line) => onLine(service, line, Date.now()), {
       signal: options.signal,
-      intervalMs: 20,
+      intervalMs: 200,
+      watchDir: this.#runner.logDir,
     });
   }
 
