@@ -61,8 +61,10 @@ function card(service, state) {
     const role = service.role ?? "none";
     badge = role === "leader" ? "★ LEADER" : role === "follower" ? "follower" : "not in election";
     attrs = `data-role="${role}"`;
+    // A stopped process has no session: its last log line about one is history.
+    const session = service.process === "stopped" ? undefined : service.session;
     body = fact("epoch", service.epoch) + fact("why", service.reason) +
-      fact("session", service.session) +
+      fact("session", session) +
       fact("lease", role === "leader" ? lease(service) : undefined);
   } else {
     const ok = health?.ok ? "ok" : "down";
