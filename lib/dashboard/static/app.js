@@ -21,7 +21,10 @@ const cap = (word) => word[0].toUpperCase() + word.slice(1);
 
 /** Replaces a section's HTML when it changed, keeping the keyboard focus where it was. */
 function put(id, html) {
-  const element = $(id);
+  putInto($(id), html);
+}
+
+function putInto(element, html) {
   if (element.dataset.html === html) return;
   const focused = document.activeElement?.getAttribute("aria-label");
   element.innerHTML = html;
@@ -56,11 +59,10 @@ function card(service, state) {
   const health = service.health;
   const healthText = health ? `${health.ok ? "ok" : "DOWN"}: ${health.detail}` : "…";
   const processText = service.process === "paused" ? "PAUSED (SIGSTOP)" : service.process;
-  let badge, attrs, body;
+  let badge, body;
   if (service.kind === "master") {
     const role = service.role ?? "none";
     badge = role === "leader" ? "★ LEADER" : role === "follower" ? "follower" : "not in election";
-    attrs = `data-role="${role}"`;
     // A stopped process has no session: its last log line about one is history.
     const session = service.process === "stopped" ? undefined : service.session;
     body = fact("epoch", service.epoch) + fact("why", service.reason) +
@@ -69,7 +71,6 @@ function card(service, state) {
   } else {
     const ok = health?.ok ? "ok" : "down";
     badge = ok === "ok" ? "✓ up" : "✗ down";
-    attrs = `data-health="${ok}"`;
     if (service.kind === "zookeeper") {
       body = fact("mode", service.mode) + fact("last zxid", service.zxid);
     } else {
@@ -83,14 +84,42 @@ function card(service, state) {
   }
   const stale = !state.zookeeper.connected && service.kind === "master" ? " stale" : "";
   const role = service.kind === "master" ? service.role ?? "none" : health?.ok ? "ok" : "down";
-  return `<article class="card ${service.kind} is-${role} process-${service.process}${stale}"
-    data-service="${esc(service.name)}" ${attrs} aria-label="${esc(service.name)}">
-    <h3>${esc(service.name)} <span class="badge">${badge}</span></h3>
+  return {
+    className: `card ${service.kind} is-${role} process-${service.process}${stale}`,
+    attribute: service.kind === "master" ? ["data-role", role] : ["data-health", role],
+    info: `<h3>${esc(service.name)} <span class="badge">${badge}</span></h3>
     <dl>${fact("address", service.address)}${fact("process", processText)}${
-    fact("health", healthText, health?.ok ? "" : "bad")
-  }${body}</dl>
-    <div class="buttons">${buttons(service)}</div>
-  </article>`;
+      fact("health", healthText, health?.ok ? "" : "bad")
+    }${body}</dl>`,
+    buttons: buttons(service),
+  };
+}
+
+/**
+ * One card per service, made once and then updated in place: its buttons are replaced only when
+ * their state changes, so a click is never lost to a re-render.
+ */
+function renderServices(state) {
+  const container = $("services");
+  const names = state.services.map((service) => service.name);
+  for (const element of [...container.children]) {
+    if (!names.includes(element.dataset.service)) element.remove();
+  }
+  for (const service of state.services) {
+    let element = container.querySelector(`[data-service="${CSS.escape(service.name)}"]`);
+    if (!element) {
+      element = document.createElement("article");
+      element.dataset.service = service.name;
+      element.setAttribute("aria-label", service.name);
+      element.innerHTML = `<div class="info"></div><div class="buttons"></div>`;
+      container.append(element);
+    }
+    const view = card(service, state);
+    element.className = view.className;
+    element.setAttribute(...view.attribute);
+    putInto(element.querySelector(".info"), view.info);
+    putInto(element.querySelector(".buttons"), view.buttons);
+  }
 }
 
 function lease(service) {
@@ -193,7 +222,7 @@ function render(state) {
   $("banner").hidden = banner === "";
   $("banner").textContent = banner;
   $("banner").className = state.lab.up ? "zk-down" : "no-lab";
-  put("services", state.services.map((service) => card(service, state)).join(""));
+  renderServices(state);
   put("chain", chain(state));
   put("timeline", timeline(state.failover));
   put("history", history(state.history));
