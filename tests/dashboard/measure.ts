@@ -7,9 +7,15 @@
  *
  *   deno run -A tests/dashboard/measure.ts
  */
-/// <reference lib="dom" />
 import { connectZk } from "../../lib/zookeeper/client.ts";
 import { DashboardLab } from "./dashboard_lab.ts";
+
+// The functions given to page.evaluate/waitForFunction run in the page. Its DOM is declared
+// loosely here instead of with lib "dom", which would retype every file of the test run.
+// deno-lint-ignore no-explicit-any
+declare const document: any;
+// deno-lint-ignore no-explicit-any
+declare const MutationObserver: any;
 
 const CHANGES = 20;
 
@@ -40,7 +46,8 @@ if (import.meta.main) {
     new MutationObserver(() => {
       const now = Date.now();
       const present = new Set(
-        [...document.querySelectorAll("[data-junk]")].map((el) => (el as HTMLElement).dataset.junk),
+        ([...document.querySelectorAll("[data-junk]")] as { dataset: Record<string, string> }[])
+          .map((el) => (el as { dataset: Record<string, string> }).dataset.junk),
       );
       for (const name of present) seen[`+${name}`] ??= now;
       for (const key of Object.keys(seen)) {
