@@ -105,7 +105,8 @@ export class Hub {
         message: `Unknown action "${action}": the actions are ${SERVICE_ACTIONS.join(", ")}`,
       };
     }
-    const lab = this.#lab!;
+    const lab = this.#lab;
+    if (!lab) return { status: 409, message: "The lab is still being looked at: try again" };
     const backend = lab.backend;
     const run = {
       stop: () => backend.stop(service),
