@@ -8,7 +8,7 @@ import { status } from "@grpc/grpc-js";
 import { SimProcess } from "./scheduler.ts";
 import type { World } from "./world.ts";
 import type { Prng } from "./prng.ts";
-import type { TaskCall } from "./master_node.ts";
+import type { TaskRequest } from "../../lib/grpc/grpc.ts";
 
 /** See the module comment. */
 export class SimClient {
@@ -41,7 +41,7 @@ export class SimClient {
     const target = this.#target && addresses.includes(this.#target)
       ? this.#target
       : this.#random.pick(addresses);
-    this.world.rpc.call<TaskCall, { message: string }>(this.process, clock, target, {
+    this.world.rpc.call<Partial<TaskRequest>, { message: string }>(this.process, clock, target, {
       task_id: taskId,
       message: taskId,
     }, { timeoutMs: 1000, history: 0 }).then(

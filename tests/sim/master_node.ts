@@ -1,33 +1,22 @@
 /**
- * A simulated master: the real LeaderLatch and ZkSession, with the master's duties as
- * lib/nodes/master.ts does them (announce the leadership to the worker, retrying with backoff while
- * the term lasts; forward submitted tasks with our epoch while the lease holds), over the
- * simulated gRPC hop.
+ * A simulated master: the real LeaderLatch and ZkSession, and the master's real duties from
+ * lib/nodes/master (LeaderTerms announces each leadership to the worker, forwardTask forwards
+ * submitted tasks with our epoch while the lease holds), wired as run_master.ts wires them but
+ * over the simulated gRPC hop, clock and randomness.
  */
-import { status } from "@grpc/grpc-js";
-import { retry } from "../../lib/common/backoff.ts";
 import type { Candidate } from "../../lib/election/decisions.ts";
-import { type LatchRole, LeaderLatch } from "../../lib/election/leader_latch.ts";
+import { leaderOf } from "../../lib/election/decisions.ts";
+import { LeaderLatch } from "../../lib/election/leader_latch.ts";
+import { readElection } from "../../lib/election/read_election.ts";
+import type { TaskRequest, TaskResponse } from "../../lib/grpc/grpc.ts";
+import { forwardTask } from "../../lib/nodes/master/forward_task.ts";
+import { type CallWorker, LeaderTerms } from "../../lib/nodes/master/term.ts";
+import { isRejection, validateTaskRequest } from "../../lib/tasks/request.ts";
 import { ZkSession } from "../../lib/zookeeper/session.ts";
-import { SimProcess } from "./scheduler.ts";
 import type { RpcResult } from "./rpc_hop.ts";
+import { SimProcess } from "./scheduler.ts";
 import { kitFor, type ProcessKit, type World } from "./world.ts";
 import type { ModelZkClient } from "./zk_client.ts";
-
-/** The announcement's task id, as in the original lab. */
-const LEADER_ELECTION_TASK = "leader_election";
-const WORKER_VERDICTS = new Set<number>([
-  status.INVALID_ARGUMENT,
-  status.FAILED_PRECONDITION,
-  status.RESOURCE_EXHAUSTED,
-]);
-
-/** A PerformTask / SubmitTask request. */
-export interface TaskCall {
-  readonly task_id: string;
-  readonly message: string;
-  readonly epoch?: string;
-}
 
 /** See the module comment. */
 export class SimMaster {
@@ -35,8 +24,8 @@ export class SimMaster {
   readonly kit: ProcessKit;
   readonly latch: LeaderLatch;
   readonly session: ZkSession;
+  readonly terms: LeaderTerms;
   readonly address: string;
-  #term?: AbortController;
   /** The ZooKeeper history of the session the latch uses. */
   history = 0;
 
@@ -46,6 +35,26 @@ export class SimMaster {
     this.address = `${name}:5005${incarnation % 10}`;
     const logger = world.trace.logger(name);
     const { clock, random, newGuid, config, connect } = this.kit;
+    const callWorker: CallWorker = (request, options) =>
+      world.rpc.call<Partial<TaskRequest>, TaskResponse>(
+        this.process,
+        clock,
+        world.settings.workerAddress,
+        request,
+        { ...options, history: this.history },
+      );
+    this.terms = new LeaderTerms({
+      latch: {
+        leadership: () => this.latch.leadership(),
+        recheck: (reason) => this.latch.recheck(reason),
+      },
+      callWorker,
+      workerAddress: world.settings.workerAddress,
+      workerTimeoutMs: world.settings.workerTimeoutMs,
+      logger,
+      clock,
+      random,
+    });
     this.latch = new LeaderLatch({
       electionPath: config.electionPath,
       member: { name, address: this.address },
@@ -54,7 +63,12 @@ export class SimMaster {
       clock,
       random,
       newGuid,
-      onChange: (role) => this.#onRoleChange(role),
+      onChange: (role) => {
+        if (role.role === "leader") {
+          world.checker.onClaim(name, role.self, this.latch.peekLeadership());
+        }
+        this.terms.onRoleChange(role);
+      },
     });
     this.session = new ZkSession(config, {
       logger,
@@ -66,23 +80,27 @@ export class SimMaster {
         this.latch.handleSession(event);
       },
     });
+    this.#callWorker = callWorker;
   }
+
+  readonly #callWorker: CallWorker;
 
   /** Starts the election and serves SubmitTask. */
   start(): void {
     this.world.rpc.listen(this.address, {
       process: this.process,
-      handle: (request) => this.#submit(request as TaskCall),
+      handle: (request) => this.#submit(request as Partial<TaskRequest>),
     });
     this.latch.start();
     this.session.start();
   }
 
-  /** A clean stop (SIGTERM): leave the election first, then close the session. */
+  /** A clean stop (SIGTERM), in run_master.ts's order: leave the election, then the session. */
   async stop(): Promise<void> {
     this.world.rpc.listen(this.address, undefined);
-    this.#term?.abort();
-    await this.latch.close();
+    const leaving = this.latch.close();
+    this.terms.end();
+    await leaving;
     await this.session.close();
     this.process.alive = false;
   }
@@ -94,74 +112,20 @@ export class SimMaster {
     for (const client of this.kit.clients) client.crash();
   }
 
-  #onRoleChange(role: LatchRole): void {
-    this.#term?.abort();
-    this.#term = undefined;
-    if (role.role === "leader") {
-      this.world.checker.onClaim(this.name, role.self, this.latch.peekLeadership());
-      this.#term = new AbortController();
-      void this.#announce(role.self, this.#term.signal);
-    }
-  }
-
-  #callWorker(request: TaskCall, signal?: AbortSignal) {
-    const { rpc, settings } = this.world;
-    return rpc.call<TaskCall, { message: string }>(
-      this.process,
-      this.kit.clock,
-      settings.workerAddress,
-      request,
-      {
-        timeoutMs: settings.workerTimeoutMs,
-        signal,
-        history: this.history,
+  async #submit(request: Partial<TaskRequest>): Promise<RpcResult<TaskResponse>> {
+    const task = validateTaskRequest(request);
+    if (isRejection(task)) return task;
+    const answer = await forwardTask(task, {
+      name: this.name,
+      latch: this.latch,
+      callWorker: this.#callWorker,
+      workerTimeoutMs: this.world.settings.workerTimeoutMs,
+      findLeader: async (): Promise<Candidate | undefined> => {
+        const client = this.session.client;
+        const path = this.world.settings.electionPath;
+        return client ? leaderOf(await readElection(client, path)) : undefined;
       },
-    );
-  }
-
-  async #announce(self: Candidate, termSignal: AbortSignal): Promise<void> {
-    const trace = this.world.trace;
-    try {
-      await retry(() => {
-        if (this.latch.leadership()?.epoch !== self.epoch) throw new Error("no longer the leader");
-        return this.#callWorker(
-          { task_id: LEADER_ELECTION_TASK, message: self.address, epoch: String(self.epoch) },
-          termSignal,
-        );
-      }, {
-        signal: termSignal,
-        minDelayMs: 100,
-        maxDelayMs: 5000,
-        clock: this.kit.clock,
-        random: this.kit.random,
-        shouldRetry: (error) =>
-          (error as { code?: number }).code !== status.FAILED_PRECONDITION && !termSignal.aborted,
-      });
-      trace.add(this.name, "The worker accepted our leadership", { epoch: self.epoch });
-    } catch (error) {
-      if (termSignal.aborted) return;
-      trace.add(this.name, "The worker refused our epoch", {
-        epoch: self.epoch,
-        error: String(error),
-      });
-      this.latch.recheck("the worker refused our epoch");
-    }
-  }
-
-  async #submit(request: TaskCall): Promise<RpcResult<{ message: string }>> {
-    const leader = this.latch.leadership();
-    if (!leader) {
-      return { code: status.FAILED_PRECONDITION, details: `${this.name} is not the leader` };
-    }
-    try {
-      const reply = await this.#callWorker({ ...request, epoch: String(leader.epoch) });
-      return { ok: reply };
-    } catch (error) {
-      const { code, details } = error as { code: number; details: string };
-      if (code === status.FAILED_PRECONDITION) this.latch.recheck("the worker refused our epoch");
-      return WORKER_VERDICTS.has(code)
-        ? { code, details }
-        : { code: status.UNAVAILABLE, details: `The worker did not answer: ${details}` };
-    }
+    });
+    return "reply" in answer ? { ok: answer.reply } : answer;
   }
 }

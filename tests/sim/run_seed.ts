@@ -202,8 +202,12 @@ function applyFault(ctx: FaultContext, fault: PlannedFault): void | Promise<void
     process: ctx.worker().process,
     kit: ctx.worker().kit,
   }];
-  const victim = processes[fault.target % processes.length];
-  const master = alive.length > 0 ? alive[fault.target % alive.length] : undefined;
+  // Half the faults aim at the leader, where a mistake costs most.
+  const leader = fault.variant % 2 === 0 ? alive.find((m) => m.latch.peekLeadership()) : undefined;
+  const victim = leader
+    ? { name: leader.name, process: leader.process, kit: leader.kit }
+    : processes[fault.target % processes.length];
+  const master = leader ?? (alive.length > 0 ? alive[fault.target % alive.length] : undefined);
   const heal = (what: string, undo: () => void | Promise<void>) =>
     scheduler.after(fault.durationMs, () => {
       trace.add("fault", `healed: ${what}`);

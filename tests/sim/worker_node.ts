@@ -1,16 +1,16 @@
 /**
- * A simulated worker: the real EpochFence, TaskLedger and ZkSession, handling PerformTask as
- * lib/nodes/worker.ts does (validate, fence, perform at most once, answer), over the simulated
- * gRPC hop. Every task it performs is reported to the checker.
+ * A simulated worker: the real EpochFence, TaskLedger and ZkSession, and the real PerformTask
+ * handling (lib/nodes/worker/perform_task.ts: fence, perform at most once, answer), over the
+ * simulated gRPC hop. Every task it performs is reported to the checker as the ledger records it.
  */
-import { status } from "@grpc/grpc-js";
-import { EpochFence, FenceUnavailableError } from "../../lib/fencing/epoch_fence.ts";
+import { EpochFence } from "../../lib/fencing/epoch_fence.ts";
+import type { TaskRequest, TaskResponse } from "../../lib/grpc/grpc.ts";
+import { performTask } from "../../lib/nodes/worker/perform_task.ts";
 import { TaskLedger } from "../../lib/tasks/ledger.ts";
 import { isRejection, validateTaskRequest } from "../../lib/tasks/request.ts";
 import { ZkSession } from "../../lib/zookeeper/session.ts";
 import type { CallMeta, RpcResult } from "./rpc_hop.ts";
 import { SimProcess } from "./scheduler.ts";
-import type { TaskCall } from "./master_node.ts";
 import { kitFor, type ProcessKit, type World } from "./world.ts";
 
 /** See the module comment. */
@@ -30,7 +30,9 @@ export class SimWorker {
     const { world, kit } = this;
     const logger = world.trace.logger("worker");
     this.#ledger = await TaskLedger.open({ window: 100_000, journalPath: this.journalPath });
-    this.fence = new EpochFence(kit.config.electionPath, logger, {
+    this.fence = new EpochFence({
+      electionPath: kit.config.electionPath,
+      logger,
       highestAccepted: this.#ledger.highestEpoch,
       onAccept: (epoch) => this.#ledger.recordEpoch(epoch),
       clock: kit.clock,
@@ -44,7 +46,7 @@ export class SimWorker {
     });
     world.rpc.listen(world.settings.workerAddress, {
       process: this.process,
-      handle: (request, meta) => this.#perform(request as TaskCall, meta),
+      handle: (request, meta) => this.#perform(request as Partial<TaskRequest>, meta),
     });
     this.session.start();
   }
@@ -57,40 +59,28 @@ export class SimWorker {
     this.#ledger?.close();
   }
 
-  async #perform(request: TaskCall, meta: CallMeta): Promise<RpcResult<{ message: string }>> {
+  async #perform(request: Partial<TaskRequest>, meta: CallMeta): Promise<RpcResult<TaskResponse>> {
     const task = validateTaskRequest(request);
-    if (isRejection(task)) return { code: task.code, details: task.details };
-    let verdict;
-    try {
-      verdict = await this.fence.admit(task.epoch);
-    } catch (error) {
-      const code = error instanceof FenceUnavailableError ? status.UNAVAILABLE : status.INTERNAL;
-      return { code, details: String(error) };
-    }
-    if (!this.process.alive) return { code: status.UNAVAILABLE, details: "worker gone" };
-    if (verdict.kind !== "accept") {
-      this.world.trace.add("worker", "Refused a task from a stale leader", {
-        task: task.taskId,
-        from: meta.caller,
-        reason: verdict.reason,
-      });
-      return { code: status.FAILED_PRECONDITION, details: verdict.reason };
-    }
-    const earlier = this.#ledger.lookup(task.taskId, task.epoch);
-    if (earlier !== undefined) return { ok: { message: earlier } };
-    const result = `${task.message} gatech`;
-    this.#ledger.recordTask(task.taskId, task.epoch, result);
-    this.world.trace.add("worker", `Performing task: ${task.taskId}`, {
-      epoch: task.epoch,
-      from: meta.caller,
+    if (isRejection(task)) return task;
+    const { world } = this;
+    const ledger = this.#ledger;
+    const answer = await performTask(task, {
+      fence: this.fence,
+      logger: world.trace.logger("worker"),
+      ledger: {
+        lookup: (taskId, epoch) => ledger.lookup(taskId, epoch),
+        recordTask: (taskId, epoch, result) => {
+          ledger.recordTask(taskId, epoch, result);
+          world.checker.onPerformed({
+            task: taskId,
+            epoch,
+            meta,
+            at: world.scheduler.now,
+            memory: this.memory,
+          });
+        },
+      },
     });
-    this.world.checker.onPerformed({
-      task: task.taskId,
-      epoch: task.epoch,
-      meta,
-      at: this.world.scheduler.now,
-      memory: this.memory,
-    });
-    return { ok: { message: result } };
+    return "reply" in answer ? { ok: answer.reply } : answer;
   }
 }
