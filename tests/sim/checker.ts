@@ -63,6 +63,8 @@ export class Checker {
   quietSince = Infinity;
   readonly performedLog: Performed[] = [];
   readonly #servedSinceQuiet = new Set<string>();
+  /** Told when ZooKeeper's ground truth names a new leader (for the trace). */
+  onLeaderChange?: (history: number, leader: Candidate | undefined) => void;
 
   constructor(
     readonly now: () => number,
@@ -109,6 +111,7 @@ export class Checker {
     const last = this.#spans[this.#spans.length - 1];
     if (last.history === history && last.epoch === (leader?.epoch ?? 0n)) return;
     this.#spans.push({ at: this.now(), history, epoch: leader?.epoch ?? 0n, node: leader?.node });
+    this.onLeaderChange?.(history, leader);
     if (leader) {
       this.#nodeOfEpoch.set(`${history}:${leader.epoch}`, `${this.electionPath}/${leader.node}`);
     }

@@ -13,6 +13,7 @@ export const FAMILIES = [
   "rpc-partition",
   "rpc-loss",
   "pause",
+  "pause-mid-check",
   "delete-node",
   "wipe-path",
   "junk",
@@ -29,13 +30,21 @@ export const FAMILIES = [
 /** A fault family's name. */
 export type Family = typeof FAMILIES[number];
 
+/** The families that find a bug main has not fixed yet (see FAMILIES_ON_BY_DEFAULT). */
+const OFF_UNTIL_FIXED: ReadonlySet<Family> = new Set<Family>([
+  "data-loss",
+  "capped-timeout",
+  "pause-mid-check",
+]);
+
 /**
  * The families `deno task test:sim` runs unless told otherwise: those the code on main survives.
- * Off, with the issue 8 bug each one finds: data-loss (ZooKeeper that lost its data is never
- * rejoined), capped-timeout (the lease follows the asked session timeout, not the granted one).
+ * Off, with the issue 8 bug each one finds on main: data-loss (ZooKeeper that lost its data is
+ * never rejoined), capped-timeout (the lease follows the asked session timeout, not the granted
+ * one), pause-mid-check (leadership is claimed before the lease is checked).
  */
 export const FAMILIES_ON_BY_DEFAULT: readonly Family[] = FAMILIES.filter((family) =>
-  family !== "data-loss" && family !== "capped-timeout"
+  !OFF_UNTIL_FIXED.has(family)
 );
 
 /** One planned fault. */
@@ -86,6 +95,8 @@ function durationOf(family: Family, random: Prng, t: number): number {
         random.between(0.5 * t, 1.1 * t),
         random.between(1.2 * t, 3 * t),
       ]);
+    case "pause-mid-check":
+      return random.between(0.7 * t, 1.5 * t);
     case "pause":
       return random.pick([
         random.between(20, 300),

@@ -66,7 +66,19 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
         ? (model.sessions.get(owner)?.state ?? "unknown")
         : "lost with the data",
   );
-  model.onCommit((txn, tree, history) => checker.onCommit(txn, tree, history));
+  checker.onLeaderChange = (history, leader) =>
+    trace.add("zk", leader ? `ground truth: ${leader.name} leads` : "ground truth: no leader", {
+      epoch: leader?.epoch,
+      history,
+    });
+  model.onCommit((txn, tree, history) => {
+    checker.onCommit(txn, tree, history);
+    if (txn.session?.kind === "close" && model.sessions.get(txn.session.id)?.state === "expired") {
+      trace.add("zk", `session 0x${txn.session.id.toString(16)} expired`, {
+        deleted: txn.ops.map((op) => op.path.split("/").pop()).join(",") || undefined,
+      });
+    }
+  });
   model.onDataLoss((history) => checker.onDataLoss(history, model.tree));
   const world: World = {
     scheduler,
@@ -240,6 +252,30 @@ function applyFault(ctx: FaultContext, fault: PlannedFault): void | Promise<void
       trace.add("fault", `pause ${victim.name}`, { ms: Math.round(fault.durationMs) });
       victim.process.pausedUntil = scheduler.now + fault.durationMs;
       return;
+    case "pause-mid-check": {
+      // The leader stops cleanly and its successor is paused right after the event that makes
+      // it check, so the reads of that check are answered only after the pause.
+      const current = alive.find((m) => m.latch.peekLeadership());
+      const successor = alive.find((m) => {
+        const role = m.latch.role;
+        return role.role === "follower" &&
+          role.predecessor.node === current?.latch.peekLeadership()?.node;
+      });
+      if (!current || !successor) return;
+      trace.add(
+        "fault",
+        `${current.name} stops cleanly; ${successor.name} pauses at its next watch event`,
+        {
+          ms: Math.round(fault.durationMs),
+        },
+      );
+      model.pauseAfterEvent.set(successor.process, {
+        ms: fault.durationMs,
+        skip: fault.variant % 3,
+      });
+      void current.stop();
+      return void heal(`${current.name} restarts`, () => ctx.startMaster(current.name));
+    }
     case "delete-node": {
       const children = [...(model.tree.nodes.get(path)?.children ?? [])].sort((a, b) =>
         a.slice(-10).localeCompare(b.slice(-10))

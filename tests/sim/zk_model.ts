@@ -62,6 +62,8 @@ export class ModelZooKeeper {
   readonly cut = new Set<SimProcess>();
   /** Client processes whose next reply is lost with its connection (see zk_server.ts). */
   readonly loseNextReply = new Set<SimProcess>();
+  /** Client processes to pause for `ms`, `skip` deliveries after their next watch event. */
+  readonly pauseAfterEvent = new Map<SimProcess, { ms: number; skip: number; armed?: boolean }>();
   #listeners: CommitListener[] = [];
   #lossListeners: ((lostHistory: number) => void)[] = [];
 

@@ -103,7 +103,18 @@ export class ZkConnection {
       this.#toClientAt + 1e-6,
     );
     model.scheduler.at(at, () => {
-      if (!this.#reset && !model.cutOff(this.client.process)) this.client.receive(this, message);
+      if (this.#reset || model.cutOff(this.client.process)) return;
+      this.client.receive(this, message);
+      // Paused in the middle of what an event set off: `skip` messages after the event, so the
+      // replies of that round trip arrive only after the pause.
+      const plan = model.pauseAfterEvent.get(this.client.process);
+      if (plan && (plan.armed || message.kind === "event")) {
+        if (plan.armed && plan.skip-- <= 0) {
+          model.pauseAfterEvent.delete(this.client.process);
+          this.client.process.pausedUntil = model.scheduler.now + plan.ms;
+        }
+        plan.armed = true;
+      }
     }, this.client.process);
   }
 
