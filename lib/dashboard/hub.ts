@@ -75,9 +75,10 @@ export class Hub {
         seen = key;
         this.#stopLab();
         if (recorded) {
-          await this.#startLab(recorded.backend).catch((error) =>
-            this.#noLab(`Cannot follow the lab: ${error instanceof Error ? error.message : error}`)
-          );
+          await this.#startLab(recorded.backend).catch((error) => {
+            this.#noLab(`Cannot follow the lab: ${error instanceof Error ? error.message : error}`);
+            seen = ""; // try again next round (a Docker engine may be starting)
+          });
         } else {
           this.#noLab(
             `No lab is up (no state in ${this.settings.stateDir}): run "deno task up" and this page follows it`,

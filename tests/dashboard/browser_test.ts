@@ -225,6 +225,36 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "Submit task goes through the leader; Failover draws the clean handover",
+      async () => {
+        await page.click("#submit-form button[type=submit]");
+        await page.waitForFunction(
+          () =>
+            /^Task dashboard-\w+: Hello, worker! gatech \(through master[12]/.test(
+              document.getElementById("result").textContent,
+            ),
+          { timeout: 15_000 },
+        );
+        await page.waitForFunction(
+          () => /dashboard-\w+/.test(document.querySelector('[data-service="worker"]').textContent),
+          { timeout: 5000 },
+        );
+        const next = OTHER[leader];
+        await page.click("#failover-button");
+        await completeTimeline(page, `failover: stop sent to ${leader}`);
+        await page.waitForFunction(
+          (name) => document.getElementById("result").textContent === `failover ${name}: done`,
+          { timeout: 30_000 },
+          leader,
+        );
+        await page.waitForSelector(service(next, '[data-role="leader"]'), { timeout: 1000 });
+        await page.waitForSelector(service(leader, '[data-role="follower"]'), { timeout: 5000 });
+        lab.notePids();
+        leader = next;
+      },
+    );
+
     await t.step("with ZooKeeper stopped the page says so, and comes back by itself", async () => {
       await click(page, "Stop zookeeper");
       await page.waitForFunction(
