@@ -18,6 +18,7 @@ export const FAMILIES = [
   "wipe-path",
   "junk",
   "lag",
+  "server-restart",
   "lost-reply",
   "data-loss",
   "worker-restart",

@@ -318,6 +318,11 @@ function applyFault(ctx: FaultContext, fault: PlannedFault): void | Promise<void
       });
       return void heal(`${server.address} keeps up`, () => void (server.lagMs = 0));
     }
+    case "server-restart": {
+      const server = model.servers[fault.target % model.servers.length];
+      trace.add("fault", `${server.address} restarts (its clients reconnect elsewhere)`);
+      return server.dropClients();
+    }
     case "lost-reply":
       trace.add("fault", `${victim.name}'s next ZooKeeper reply is lost`);
       model.loseNextReply.add(victim.process);
