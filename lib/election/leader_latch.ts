@@ -144,6 +144,16 @@ export class LeaderLatch {
   }
 
   /**
+   * Our candidate if we lead with a valid lease at this instant, judged as {@linkcode leadership}
+   * judges it but without acting on an expired lease (no demotion, no log, no check): for
+   * observers, such as the simulation's checker, that must not change what they watch.
+   */
+  peekLeadership(): Candidate | undefined {
+    if (this.#role.role !== "leader") return undefined;
+    return this.#leaseHeld(this.#clock.now()) ? this.#role.self : undefined;
+  }
+
+  /**
    * Re-reads the election now, e.g. after the worker refused our epoch. The role changes only if
    * the election did: dropping it first would make a leader that the worker keeps refusing lead
    * again at once, and so announce again, in a hot loop. (While our lease holds no other master

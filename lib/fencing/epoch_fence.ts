@@ -9,11 +9,14 @@
  * ZooKeeper's history can restart under us (a new ensemble, a wiped data directory, a restored
  * backup): its zxids start again below the epochs we know, and without care the new ensemble's
  * leaders would be refused as stale forever. So on every new session, before judging any epoch,
- * the fence syncs and compares the newest zxid it saw with the highest epoch it knows
- * (`historyRestarted` in rules.ts). Below it: the history restarted, so the fence forgets the old
- * history's epochs (told to `onHistoryRestart`, which the worker's journal records) and from then
- * on accepts only what the new ensemble, read after a sync, names as its leader. A stale leader of
- * the old history is still refused: its epoch is not the new ensemble's leader's.
+ * the fence syncs, reads the history marker (a persistent node beside the election that a fence
+ * creates with a random id when it is missing) and compares (`historyRestarted` in rules.ts): the
+ * newest zxid below the highest epoch it knows (a restored backup), or a marker other than the one
+ * it knew (a new ensemble, even one whose zxids have already passed the old epochs), means the
+ * history restarted. The fence then forgets the old history's epochs (told to `onHistory`, which
+ * the worker's journal records) and accepts only what the new ensemble, read after a sync, names
+ * as its leader. A stale leader of the old history is still refused: its epoch is not the new
+ * ensemble's leader's.
  */
 import { readElection } from "../election/read_election.ts";
 import { leaderOf } from "../election/decisions.ts";
@@ -38,6 +41,21 @@ export class FenceUnavailableError extends Error {
   override name = "FenceUnavailableError";
 }
 
+/** What the fence learned about ZooKeeper's history on a new session. */
+export interface HistoryNews {
+  /** The id in the history marker. */
+  readonly marker: string;
+  /** The newest zxid seen right after a sync. */
+  readonly lastZxid: bigint;
+  /** True when the history restarted: the epochs known before no longer count. */
+  readonly restarted: boolean;
+}
+
+/** Where the history marker of an election lives: beside it, so deleting the election spares it. */
+export function historyMarkerPath(electionPath: string): string {
+  return `${electionPath}-history`;
+}
+
 /** Options for {@linkcode EpochFence}. */
 export interface EpochFenceOptions {
   /** The election whose leader the fence follows. */
@@ -47,11 +65,13 @@ export interface EpochFenceOptions {
   readonly highestAccepted?: bigint;
   /** Told about each newly accepted epoch, before the task it came with is performed. */
   readonly onAccept?: (epoch: bigint) => void;
+  /** The history marker the fence last saw (from the worker's journal), if any. */
+  readonly historyMarker?: string;
   /**
-   * Told when ZooKeeper's history restarted, with the newest zxid seen then, before any epoch of
-   * the new history is accepted (the worker's journal records it).
+   * Told when the fence learns the history it is in: a restart (before any epoch of the new
+   * history is accepted) or a marker it did not know. The worker's journal records it.
    */
-  readonly onHistoryRestart?: (lastZxid: bigint) => void;
+  readonly onHistory?: (history: HistoryNews) => void;
   /** Told whenever the fence becomes able (true) or unable (false) to verify new epochs. */
   readonly onReadyChange?: (ready: boolean) => void;
   /** The clock of verifications and read retries. Default the real one. */
@@ -67,11 +87,14 @@ export class EpochFence {
   /** The history check of the current session; judging waits for it. */
   #historyCheck?: Promise<void>;
   #ready = false;
+  /** The id in the history marker, as last seen (or as the journal remembers it). */
+  #marker?: string;
   readonly #clock: Clock;
 
   constructor(private readonly options: EpochFenceOptions) {
     this.#clock = options.clock ?? realClock;
     this.#state = { highestAccepted: options.highestAccepted ?? 0n, leaderEpoch: 0n };
+    this.#marker = options.historyMarker;
   }
 
   /** What the fence knows now. */
@@ -111,8 +134,10 @@ export class EpochFence {
 
   /** On a new session: syncs, compares, forgets the old history if it restarted, then watches. */
   async #checkHistory(client: ZkClient): Promise<void> {
+    let marker: string;
     try {
       await client.sync();
+      marker = await this.#historyMarker(client);
     } catch (error) {
       if (client === this.#client) {
         this.options.logger.warn("Cannot check ZooKeeper's history; trying again", {
@@ -126,17 +151,45 @@ export class EpochFence {
     }
     if (client !== this.#client) return;
     const lastZxid = client.lastZxid;
-    if (historyRestarted(lastZxid, this.#state)) {
+    const known = this.#marker;
+    this.#marker = marker;
+    if (historyRestarted(lastZxid, this.#state, { known, found: marker })) {
       this.options.logger.warn(
         "ZooKeeper's history restarted (new or restored ensemble): forgetting the old leader epochs; the new ensemble's leader will be accepted once ZooKeeper confirms it",
-        { lastZxid, highestKnownEpoch: floorOf(this.#state) },
+        { lastZxid, highestKnownEpoch: floorOf(this.#state), marker, previousMarker: known },
       );
-      this.options.onHistoryRestart?.(lastZxid);
+      this.options.onHistory?.({ marker, lastZxid, restarted: true });
       this.#state = NEW_HISTORY;
       this.#verification = undefined;
+    } else if (marker !== known) {
+      this.options.onHistory?.({ marker, lastZxid, restarted: false });
     }
     this.#setReady(true);
     await this.#watchElection(client);
+  }
+
+  /**
+   * The id in the history marker, a persistent node beside the election path that the first
+   * fence to find it missing creates with a random id. A new ensemble has none (or another one).
+   */
+  async #historyMarker(client: ZkClient): Promise<string> {
+    const path = historyMarkerPath(this.options.electionPath);
+    const read = async () => {
+      const found = await client.getData(path);
+      return found && new TextDecoder().decode(found.data);
+    };
+    const existing = await read();
+    if (existing) return existing;
+    const id = crypto.randomUUID();
+    try {
+      await client.create(path, new TextEncoder().encode(id), "persistent");
+      return id;
+    } catch (error) {
+      // Another worker made it first: theirs is the history's.
+      const made = await read();
+      if (made) return made;
+      throw error;
+    }
   }
 
   #setReady(ready: boolean): void {

@@ -73,14 +73,23 @@ export function floorOf(state: FenceState): bigint {
 
 /**
  * Whether ZooKeeper's history restarted (a new ensemble, a wiped data directory, a restored
- * backup): `lastZxid` is the newest zxid a session saw right after a sync, so every zxid the
- * ensemble has committed is at most that. Within one history zxids only grow, and every epoch
- * the fence knows is the zxid of a node ZooKeeper created; an ensemble whose newest zxid is below
- * one of them has lost (or never had) that history. A lagging server cannot fake this (the sync
- * brings it up to date) and a partitioned one cannot sync at all.
+ * backup). `lastZxid` is the newest zxid a session saw right after a sync, so every zxid the
+ * ensemble has committed is at most that; `markers` are the id in the history marker node as the
+ * fence knew it and as it found it (after the same sync).
+ * - Within one history zxids only grow, and every epoch the fence knows is the zxid of a node
+ *   ZooKeeper created: a synced zxid below one of them means that history is gone (a restored
+ *   backup keeps the marker, so this is what tells). A lagging server cannot fake it (the sync
+ *   brings it up to date) and a partitioned one cannot sync at all.
+ * - A new ensemble may have passed the old epochs already (a young old history, a busy new one),
+ *   but it has not the marker the fence knew: another marker, or none (the fence makes one).
  */
-export function historyRestarted(lastZxid: bigint, state: FenceState): boolean {
-  return lastZxid < floorOf(state);
+export function historyRestarted(
+  lastZxid: bigint,
+  state: FenceState,
+  markers: { readonly known?: string; readonly found?: string } = {},
+): boolean {
+  if (lastZxid < floorOf(state)) return true;
+  return markers.known !== undefined && markers.found !== markers.known;
 }
 
 /** What the fence knows at the start of a new history: nothing. */

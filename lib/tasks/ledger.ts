@@ -17,10 +17,11 @@ export type JournalEntry =
   | { type: "task"; task: string; epoch: string; result: string; at: string }
   | { type: "epoch"; epoch: string; at: string }
   /**
-   * ZooKeeper's history restarted (see fencing/epoch_fence.ts): the epochs above belong to the old
-   * history and no longer count; `zxid` is the newest zxid the fence saw in the new one.
+   * The ZooKeeper history the fence found (see fencing/epoch_fence.ts): `marker` names it, `zxid`
+   * is the newest zxid seen then. With `restarted`, the epochs above belong to an old history and
+   * no longer count.
    */
-  | { type: "history"; zxid: string; at: string };
+  | { type: "history"; marker: string; zxid: string; restarted: boolean; at: string };
 
 /** The key under which a task is remembered. */
 export function taskKey(taskId: string, epoch: bigint): string {
@@ -41,6 +42,7 @@ export interface TaskLedgerOptions {
 export class TaskLedger {
   readonly #results = new Map<string, string>();
   #highestEpoch = 0n;
+  #historyMarker?: string;
   #journal?: Deno.FsFile;
   readonly #encoder = new TextEncoder();
 
@@ -85,9 +87,20 @@ export class TaskLedger {
     });
   }
 
-  /** Records that ZooKeeper's history restarted: the epochs recorded so far no longer count. */
-  recordHistory(lastZxid: bigint): void {
-    this.#write({ type: "history", zxid: String(lastZxid), at: new Date().toISOString() });
+  /** Records the history the fence found; after a restart the epochs so far no longer count. */
+  recordHistory(history: { marker: string; lastZxid: bigint; restarted: boolean }): void {
+    this.#write({
+      type: "history",
+      marker: history.marker,
+      zxid: String(history.lastZxid),
+      restarted: history.restarted,
+      at: new Date().toISOString(),
+    });
+  }
+
+  /** The history marker the journal names last (undefined without one). */
+  get historyMarker(): string | undefined {
+    return this.#historyMarker;
   }
 
   /** Records a newly accepted leader epoch. */
@@ -116,7 +129,8 @@ export class TaskLedger {
 
   #apply(entry: JournalEntry): void {
     if (entry.type === "history") {
-      this.#highestEpoch = 0n;
+      this.#historyMarker = entry.marker;
+      if (entry.restarted) this.#highestEpoch = 0n;
       return;
     }
     const epoch = BigInt(entry.epoch);
@@ -198,6 +212,8 @@ function shapeProblem(value: unknown): string | undefined {
     case "epoch":
       return decimal("epoch");
     case "history":
+      if (typeof entry.marker !== "string") return '"marker" must be a string';
+      if (typeof entry.restarted !== "boolean") return '"restarted" must be true or false';
       return decimal("zxid");
     default:
       return `unknown "type": ${JSON.stringify(entry.type)}`;

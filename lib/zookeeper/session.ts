@@ -27,6 +27,8 @@ import { type ConnectOptions, connectZk, type ZkClient } from "./client.ts";
 interface SessionProbe {
   client?: ZkClient;
   connectedAt: number;
+  /** Stops watching the probe's state (it is watched until it is used or discarded). */
+  unsubscribe?: () => void;
 }
 
 /** A change of the session, in the order it happens. */
@@ -183,6 +185,7 @@ export class ZkSession {
     if (probe?.client) {
       if (now - probe.connectedAt < graceMs) return;
       this.#probe = undefined;
+      probe.unsubscribe?.();
       this.options.logger.warn("ZooKeeper did not take our session back; opening a new one", {
         session: `0x${old.sessionId.toString(16)}`,
         refused: old.refusedHandshakes - this.#refusedBefore,
@@ -203,6 +206,10 @@ export class ZkSession {
       }
       started.client = fresh;
       started.connectedAt = this.#clock.now();
+      // A probe that loses its connection before it is used is no proof of anything.
+      started.unsubscribe = fresh.onState((state) => {
+        if (state !== "connected" && this.#probe === started) this.#discardProbe();
+      });
     }, () => {
       if (this.#probe === started) this.#probe = undefined;
     });
@@ -210,9 +217,10 @@ export class ZkSession {
 
   /** Closes a probe session, if any: ours came back, or we are closing. */
   #discardProbe(): void {
-    const client = this.#probe?.client;
+    const probe = this.#probe;
     this.#probe = undefined;
-    void client?.close(0);
+    probe?.unsubscribe?.();
+    void probe?.client?.close(0);
   }
 
   #startHeartbeat(client: ZkClient): void {

@@ -7,7 +7,7 @@
  * newest answered request, one-shot watches on deletion.
  */
 import type { Clock, TimerId } from "../../lib/common/clock.ts";
-import type { Stat, Watcher, ZkClient } from "../../lib/zookeeper/client.ts";
+import type { CreateMode, Stat, Watcher, ZkClient } from "../../lib/zookeeper/client.ts";
 
 /** A clock that moves only when the test advances it. */
 export class ManualClock implements Clock {
@@ -81,8 +81,11 @@ export class ScriptedZooKeeper {
     return new ScriptedClient(this, sessionId);
   }
 
-  create(path: string, data: Uint8Array, owner: bigint): string {
-    const name = `${path}${String(this.#sequence++).padStart(10, "0")}`;
+  create(path: string, data: Uint8Array, owner: bigint, sequential = true): string {
+    const name = sequential ? `${path}${String(this.#sequence++).padStart(10, "0")}` : path;
+    if (this.nodes.has(name)) {
+      throw Object.assign(new Error("NODE_EXISTS"), { code: "NODE_EXISTS" });
+    }
     this.nodes.set(name, { data, czxid: ++this.zxid, owner });
     return name;
   }
@@ -143,17 +146,18 @@ export class ScriptedClient implements ZkClient {
     });
   }
 
-  create(path: string, data: Uint8Array): Promise<string> {
-    return this.#reply(() => this.zk.create(path, data, this.sessionId));
+  create(path: string, data: Uint8Array, mode: CreateMode): Promise<string> {
+    const owner = mode === "persistent" ? 0n : this.sessionId;
+    return this.#reply(() => this.zk.create(path, data, owner, mode === "ephemeral-sequential"));
   }
   ensurePath(): Promise<void> {
     return this.#reply(() => undefined);
   }
   getChildren(path: string): Promise<string[]> {
     return this.#reply(() =>
-      [...this.zk.nodes.keys()].filter((p) => p.startsWith(`${path}/`)).map((p) =>
-        p.slice(path.length + 1)
-      )
+      [...this.zk.nodes.keys()].filter((p) =>
+        p.startsWith(`${path}/`) && !p.slice(path.length + 1).includes("/")
+      ).map((p) => p.slice(path.length + 1))
     );
   }
   getData(path: string, watcher?: Watcher): Promise<{ data: Uint8Array; stat: Stat } | undefined> {

@@ -58,6 +58,8 @@ Deno.test("EpochFence keeps the newer leader epoch when a new session reads an o
   await clock.advance(10);
   assert.equal(fence.state.leaderEpoch, newEpoch);
 
+  // Same history (it has the marker the fence made), but behind on the election.
+  lagging.nodes.set(`${PATH}-history`, current.nodes.get(`${PATH}-history`)!);
   fence.handleSession({ type: "lost", reason: "ZooKeeper session expired" });
   fence.handleSession({ type: "connected", client: lagging.session(0x11n), newSession: true });
   await clock.advance(10);
@@ -78,7 +80,7 @@ Deno.test("EpochFence forgets the old history's epochs when ZooKeeper's zxids ar
     electionPath: PATH,
     logger: createLogger("text", { write: (line) => lines.push(line), now: () => new Date(0) }),
     highestAccepted: oldEpoch,
-    onHistoryRestart: (zxid) => restarts.push(zxid),
+    onHistory: (news) => news.restarted && restarts.push(news.lastZxid),
     clock,
   });
   fence.handleSession({ type: "connected", client: fresh.session(0x10n), newSession: true });
@@ -86,4 +88,50 @@ Deno.test("EpochFence forgets the old history's epochs when ZooKeeper's zxids ar
   assert.deepEqual(restarts, [fresh.zxid]);
   assert.equal(lines.filter((line) => line.includes("ZooKeeper's history restarted")).length, 1);
   assert.equal((await settled(clock, fence.admit(oldEpoch))).kind, "reject");
+});
+
+Deno.test("EpochFence tells a new ensemble by its history marker even when its zxids have passed the old epochs", async () => {
+  const clock = new ManualClock();
+  const fresh = new ScriptedZooKeeper(clock);
+  fresh.zxid = 0x100000004n;
+  const newEpoch = addLeader(fresh, GUID_NEW, "m2", 0x2n); // 0x100000005
+  fresh.zxid = 0x100000010n; // busy since: beyond every old epoch
+  const oldEpoch = 0x100000006n;
+  const news: boolean[] = [];
+  const fence = new EpochFence({
+    electionPath: PATH,
+    logger: createLogger("text", { write: () => {}, now: () => new Date(0) }),
+    highestAccepted: oldEpoch,
+    historyMarker: "the-old-ensemble",
+    onHistory: (history) => news.push(history.restarted),
+    clock,
+  });
+  fence.handleSession({ type: "connected", client: fresh.session(0x10n), newSession: true });
+  assert.deepEqual(await settled(clock, fence.admit(newEpoch)), { kind: "accept" });
+  assert.deepEqual(news, [true]);
+  assert.equal((await settled(clock, fence.admit(oldEpoch))).kind, "reject");
+});
+
+Deno.test("EpochFence keeps its epochs when it finds the history marker it knew", async () => {
+  const clock = new ManualClock();
+  const zk = new ScriptedZooKeeper(clock);
+  zk.zxid = 600n;
+  zk.create(`${PATH}-history`, new TextEncoder().encode("same"), 0n, false);
+  const news: boolean[] = [];
+  const fence = new EpochFence({
+    electionPath: PATH,
+    logger: createLogger("text", { write: () => {}, now: () => new Date(0) }),
+    highestAccepted: 500n,
+    historyMarker: "same",
+    onHistory: (history) => news.push(history.restarted),
+    clock,
+  });
+  fence.handleSession({ type: "connected", client: zk.session(0x10n), newSession: true });
+  assert.equal(
+    (await settled(clock, fence.admit(400n))).kind,
+    "reject",
+    "an old epoch stays stale",
+  );
+  assert.deepEqual(news, []);
+  assert.equal(fence.state.highestAccepted, 500n);
 });

@@ -104,16 +104,19 @@ Deno.test("TaskLedger forgets the highest epoch at a history line: the epochs be
     const first = await TaskLedger.open({ window: 10, journalPath: path });
     first.recordEpoch(0x300000010n);
     first.recordTask("a", 0x300000010n, "a gatech");
-    first.recordHistory(7n);
+    first.recordHistory({ marker: "m1", lastZxid: 0x300000020n, restarted: false });
+    first.recordHistory({ marker: "m2", lastZxid: 7n, restarted: true });
     first.recordEpoch(5n);
     first.close();
     const second = await TaskLedger.open({ window: 10, journalPath: path });
     assert.equal(second.highestEpoch, 5n);
+    assert.equal(second.historyMarker, "m2");
     assert.equal(second.lookup("a", 5n), "a gatech", "tasks are still performed at most once");
     second.close();
     assert.deepEqual((await readJournal(path)).map((entry) => entry.type), [
       "epoch",
       "task",
+      "history",
       "history",
       "epoch",
     ]);

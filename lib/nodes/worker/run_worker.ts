@@ -30,7 +30,8 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     logger,
     highestAccepted: ledger.highestEpoch,
     onAccept: (epoch) => ledger.recordEpoch(epoch),
-    onHistoryRestart: (lastZxid) => ledger.recordHistory(lastZxid),
+    historyMarker: ledger.historyMarker,
+    onHistory: (history) => ledger.recordHistory(history),
     // Healthy only while new leaders can be verified: not before ZooKeeper answers.
     onReadyChange: (ready) => setHealth(ready ? "SERVING" : "NOT_SERVING"),
   });
