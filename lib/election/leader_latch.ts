@@ -135,14 +135,6 @@ export class LeaderLatch {
     return role.role === "leader" ? role.self : undefined;
   }
 
-  /** How long our lease still holds (0 unless we lead): nothing done as leader may outlast it. */
-  leaseRemainingMs(): number {
-    if (!this.leadership()) return 0;
-    const remaining = this.#confirmedAt() + readTimeoutMs(this.#sessionTimeoutMs()) -
-      this.#clock.now();
-    return Math.max(0, Math.floor(remaining));
-  }
-
   /**
    * Our candidate if we lead with a valid lease at this instant, judged as {@linkcode leadership}
    * judges it but without acting on an expired lease (no demotion, no log, no check): for

@@ -1,7 +1,7 @@
 /**
  * Unit tests of `lib/nodes/master/forward_task.ts` with its effects injected: a forwarded task
- * belongs to the leader's term (cancelled when it ends), its deadline never outlasts the lease,
- * the client's cancellation reaches the worker call, and "not the leader" never names itself.
+ * belongs to the leader's term (cancelled when it ends, which includes the lease running out), the
+ * client's cancellation reaches the worker call, and "not the leader" never names itself.
  */
 import assert from "node:assert/strict";
 import type { Candidate } from "../../lib/election/decisions.ts";
@@ -20,13 +20,13 @@ const SELF: Candidate = {
 };
 const TASK = { taskId: "job-1", message: "hi", epoch: 0n };
 
-/** A leader with a term and a lease of `leaseMs`; `callWorker` is the test's. */
-function leading(callWorker: CallWorker, leaseMs = 10_000) {
+/** A leader with a term; `callWorker` is the test's. */
+function leading(callWorker: CallWorker) {
   const term = new AbortController();
   const deps: ForwardDeps = {
     name: SELF.name,
     address: SELF.address,
-    latch: { leadership: () => SELF, recheck: () => {}, leaseRemainingMs: () => leaseMs },
+    latch: { leadership: () => SELF, recheck: () => {} },
     term: () => ({ self: SELF, signal: term.signal }),
     callWorker,
     workerTimeoutMs: 5000,
@@ -54,14 +54,19 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-Deno.test("forwardTask bounds the worker call's deadline by the leader's lease", async () => {
-  let timeoutMs = -1;
-  const { deps } = leading((_request, options) => {
-    timeoutMs = options.timeoutMs;
+Deno.test("forwardTask sends the task with the leader's epoch, under the term's signal", async () => {
+  let seen: { epoch?: string; timeoutMs: number; signal?: AbortSignal } | undefined;
+  const { deps, term } = leading((request, options) => {
+    seen = { epoch: request.epoch, timeoutMs: options.timeoutMs, signal: options.signal };
     return Promise.resolve({ message: "hi gatech" });
-  }, 700);
+  });
   assert.deepEqual(await forwardTask(TASK, deps), { reply: { message: "hi gatech" } });
-  assert.equal(timeoutMs, 700);
+  assert.equal(seen?.epoch, String(SELF.epoch));
+  assert.equal(seen?.timeoutMs, 5000);
+  // The term ends when the lease runs out (the latch's timer), and that ends the call.
+  assert.equal(seen?.signal?.aborted, false);
+  term.abort(new Error("the lease ran out"));
+  assert.equal(seen?.signal?.aborted, true);
 });
 
 Deno.test("forwardTask cancels the worker call when the term ends and tells the client to retry", async () => {

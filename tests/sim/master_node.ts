@@ -47,7 +47,6 @@ export class SimMaster {
       latch: {
         leadership: () => this.latch.leadership(),
         recheck: () => this.latch.recheck(),
-        leaseRemainingMs: () => this.latch.leaseRemainingMs(),
       },
       callWorker,
       workerAddress: world.settings.workerAddress,

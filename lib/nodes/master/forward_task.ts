@@ -4,8 +4,10 @@
  * client's: the worker's own verdicts pass through, anything else means the worker did not answer
  * and the client should retry (see tasks/protocol.ts).
  *
- * A forwarded call belongs to the term it was sent in: it is cancelled when the term ends (we are
- * demoted), its deadline never outlasts our lease, and a client that cancels cancels it too.
+ * A forwarded call belongs to the term it was sent in: it is cancelled when the term ends, which
+ * includes the moment our lease runs out (the latch demotes us then, on a timer), so it never
+ * outlives the lease; and a client that cancels cancels it too. (A fixed deadline of "the lease
+ * left at sending" would cut calls short although heartbeats keep renewing the lease.)
  */
 import type { Candidate } from "../../election/decisions.ts";
 import { describeGrpcError, grpc, hasCode, type TaskResponse } from "../../grpc/grpc.ts";
@@ -54,7 +56,7 @@ export async function forwardTask(
       details: notLeaderMessage({ name: deps.name, address: deps.address }, current),
     };
   }
-  const timeoutMs = Math.min(deps.workerTimeoutMs, deps.latch.leaseRemainingMs());
+  const timeoutMs = deps.workerTimeoutMs;
   const callSignal = signal ? AbortSignal.any([term.signal, signal]) : term.signal;
   try {
     const reply = await deps.callWorker({

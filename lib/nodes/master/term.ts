@@ -34,8 +34,6 @@ export interface Leadership {
   leadership(): Candidate | undefined;
   /** Re-reads the election; the role changes only if the election did. */
   recheck(): void;
-  /** How long our lease still holds (0 unless we lead). */
-  leaseRemainingMs(): number;
 }
 
 /** A term under way. */
