@@ -42,6 +42,8 @@ export interface FailoverOptions {
   readonly sessionTimeoutMs: number;
   /** Told after each round (warm-up rounds included). */
   readonly onRound?: (round: FailoverRound, index: number, warmup: boolean) => void;
+  /** Runs after each round has settled: the peers' rounds, interleaved with ours. */
+  readonly afterRound?: (index: number, warmup: boolean) => Promise<void>;
 }
 
 /** Opens the bench's own ZooKeeper session, used only to watch election nodes. */
@@ -66,6 +68,7 @@ export async function runFailovers(
     options.onRound?.(round, index, warmup);
     if (!warmup) measured.push(round);
     await replaceStoppedMaster(lab, options.settleMs);
+    await options.afterRound?.(index, warmup);
   }
   return measured;
 }

@@ -77,6 +77,7 @@ export function howMeasured(plan: Plan): string[] {
     } s with nothing to do, after ${
       plan.idleSettleMs / 1000
     } s of settling; RSS is VmRSS at the end.`,
+    `Peers (issue 9): kazoo's Election (Debian python3-kazoo, /usr/bin/python3) and Apache Curator's LeaderLatch (Debian libcurator-recipes-java, bench/peers/CuratorContender.java compiled with javac), two contenders each on their own path of the same ZooKeeper with the same session timeout; after each of our clean rounds one round of each peer: SIGTERM of the leading contender (kazoo: client.stop(), which closes the session; Curator: the shutdown hook closes the latch, then the client) until the other contender's leadership callback, whose own wall-clock timestamp (printed in its line) is compared with the wall-clock time of the signal. Ours is compared by its "accepted" figure, which includes one gRPC call; the ratio is ours / the peer with the lowest p50.`,
     'Start-up: ZooKeeper already up; the worker and two masters are spawned at the same moment (deno run, warm module cache); times to the worker\'s "Accepted a new leader epoch".',
     "The machine may be shared: for each section the share of all CPU time used by processes other than the bench and its children is measured (/proc/stat minus our process tree) and printed; a section with much other work has noisy figures.",
   ];
