@@ -18,6 +18,7 @@
  * its old belief. A watch on our own node demotes us the moment the node is deleted.
  */
 import { backoffDelay } from "../common/backoff.ts";
+import { type Clock, type RandomSource, realClock, type TimerId } from "../common/clock.ts";
 import {
   type Candidate,
   decide,
@@ -52,6 +53,12 @@ export interface LeaderLatchOptions {
   readonly logger: Logger;
   /** Told only when the role really changes (or the leader changes, for a follower). */
   readonly onChange?: (role: LatchRole) => void;
+  /** The clock of the lease and the retries. Default the real one. */
+  readonly clock?: Clock;
+  /** The jitter of the retries. Default `Math.random`. */
+  readonly random?: RandomSource;
+  /** Makes the guid of each new node. Default `crypto.randomUUID`. */
+  readonly newGuid?: () => string;
 }
 
 /** How many checks may follow each other at once before the loop backs off. */
@@ -62,18 +69,23 @@ export class LeaderLatch {
   #lifecycle: "latent" | "started" | "closed" = "latent";
   #role: LatchRole = { role: "none", reason: "not started" };
   #client?: ZkClient;
-  #guid = crypto.randomUUID();
+  #guid: string;
   #ownNode?: string;
   #checking = false;
   #closing?: Promise<void>;
   #again = false;
   #failures = 0;
-  #retryTimer?: ReturnType<typeof setTimeout>;
-  #leaseTimer?: ReturnType<typeof setTimeout>;
+  #retryTimer?: TimerId;
+  #leaseTimer?: TimerId;
   readonly #readTimeoutMs: number;
+  readonly #clock: Clock;
+  readonly #newGuid: () => string;
 
   constructor(private readonly options: LeaderLatchOptions) {
     this.#readTimeoutMs = readTimeoutMs(options.sessionTimeoutMs);
+    this.#clock = options.clock ?? realClock;
+    this.#newGuid = options.newGuid ?? (() => crypto.randomUUID());
+    this.#guid = this.#newGuid();
   }
 
   /** Starts taking part; call {@linkcode handleSession} with every session event. */
@@ -89,7 +101,7 @@ export class LeaderLatch {
     switch (event.type) {
       case "connected":
         if (event.newSession) {
-          this.#guid = crypto.randomUUID();
+          this.#guid = this.#newGuid();
           this.#ownNode = undefined;
         }
         this.#client = event.client;
@@ -129,7 +141,7 @@ export class LeaderLatch {
 
   async #leave(): Promise<void> {
     this.#lifecycle = "closed";
-    clearTimeout(this.#retryTimer);
+    this.#clock.clearTimeout(this.#retryTimer);
     const client = this.#client;
     const ownNode = this.#ownNode;
     this.#client = undefined;
@@ -165,7 +177,7 @@ export class LeaderLatch {
       this.#again = true;
       return;
     }
-    clearTimeout(this.#retryTimer);
+    this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     void this.#runChecks();
   }
@@ -182,7 +194,11 @@ export class LeaderLatch {
       this.#failures = 0;
     } catch (error) {
       this.#failures++;
-      const delayMs = backoffDelay(this.#failures, { minDelayMs: 50, maxDelayMs: 2000 });
+      const delayMs = backoffDelay(this.#failures, {
+        minDelayMs: 50,
+        maxDelayMs: 2000,
+        random: this.options.random,
+      });
       this.options.logger.warn("Election check failed", {
         error: error instanceof Error ? error.message : String(error),
         attempt: this.#failures,
@@ -191,7 +207,7 @@ export class LeaderLatch {
       if (this.#role.role === "leader") {
         this.#setRole({ role: "none", reason: "cannot confirm leadership with ZooKeeper" });
       }
-      this.#retryTimer = setTimeout(() => this.#schedule(), delayMs);
+      this.#retryTimer = this.#clock.setTimeout(() => this.#schedule(), delayMs);
     } finally {
       this.#checking = false;
     }
@@ -303,20 +319,23 @@ export class LeaderLatch {
   }
 
   #stopLease(): void {
-    clearTimeout(this.#leaseTimer);
+    this.#clock.clearTimeout(this.#leaseTimer);
     this.#leaseTimer = undefined;
   }
 
   #armLeaseTimer(): void {
-    clearTimeout(this.#leaseTimer);
-    const remaining = this.#confirmedAt() + this.#readTimeoutMs - performance.now();
-    this.#leaseTimer = setTimeout(() => this.#checkLease(true), Math.max(0, remaining) + 1);
+    this.#clock.clearTimeout(this.#leaseTimer);
+    const remaining = this.#confirmedAt() + this.#readTimeoutMs - this.#clock.now();
+    this.#leaseTimer = this.#clock.setTimeout(
+      () => this.#checkLease(true),
+      Math.max(0, remaining) + 1,
+    );
   }
 
   /** Demotes a leader whose lease has run out; otherwise follows the lease's renewals. */
   #checkLease(fromTimer = false): void {
     if (this.#role.role !== "leader") return;
-    const now = performance.now();
+    const now = this.#clock.now();
     const confirmedAt = this.#confirmedAt();
     if (leaseHolds(confirmedAt, now, this.options.sessionTimeoutMs)) {
       if (fromTimer) this.#armLeaseTimer();

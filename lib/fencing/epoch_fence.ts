@@ -16,6 +16,7 @@ import {
   judgeVerified,
 } from "./rules.ts";
 import type { Logger } from "../common/log.ts";
+import { type Clock, realClock } from "../common/clock.ts";
 import type { SessionEvent } from "../zookeeper/session.ts";
 import type { ZkClient } from "../zookeeper/client.ts";
 
@@ -30,6 +31,7 @@ export class EpochFence {
   #client?: ZkClient;
   #verification?: { startedAt: number; result: Promise<bigint> };
   #watchRead?: Promise<void>;
+  readonly #clock: Clock;
 
   constructor(
     private readonly electionPath: string,
@@ -39,8 +41,11 @@ export class EpochFence {
       readonly highestAccepted?: bigint;
       /** Told about each newly accepted epoch, before the task it came with is performed. */
       readonly onAccept?: (epoch: bigint) => void;
+      /** The clock of verifications and read retries. Default the real one. */
+      readonly clock?: Clock;
     } = {},
   ) {
+    this.#clock = options.clock ?? realClock;
     this.#state = { highestAccepted: options.highestAccepted ?? 0n, leaderEpoch: 0n };
   }
 
@@ -57,7 +62,7 @@ export class EpochFence {
 
   /** Judges a request's epoch, asking ZooKeeper when it is unknown; accepting raises the floor. */
   async admit(epoch: bigint): Promise<FinalVerdict> {
-    const arrivedAt = performance.now();
+    const arrivedAt = this.#clock.now();
     const first = judgeEpoch(epoch, this.#state);
     const verdict = first.kind === "verify" ? await this.#verify(epoch, arrivedAt) : first;
     if (verdict.kind === "accept" && epoch > this.#state.highestAccepted) {
@@ -110,7 +115,7 @@ export class EpochFence {
       this.#learnLeaderEpoch(leaderOf(order)?.epoch ?? 0n);
     } catch (error) {
       this.logger.warn("Cannot read the election", { error: String(error) });
-      setTimeout(this.#onElectionChange, 200);
+      this.#clock.setTimeout(this.#onElectionChange, 200);
     }
   }
 
@@ -143,7 +148,7 @@ export class EpochFence {
         throw new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);
       }
     })();
-    const verification = { startedAt: performance.now(), result };
+    const verification = { startedAt: this.#clock.now(), result };
     this.#verification = verification;
     const forget = () => {
       if (this.#verification === verification) this.#verification = undefined;
