@@ -17,6 +17,7 @@ import {
   hasCode,
   startServer,
   stopServer,
+  warmUpCodecs,
 } from "../grpc/grpc.ts";
 import { type LatchRole, LeaderLatch } from "../election/leader_latch.ts";
 import { type RunContext, untilAborted } from "./process_runner.ts";
@@ -36,6 +37,7 @@ export const LEADER_ELECTION_TASK = "leader_election";
 /** Runs a master until `context.signal` aborts, then leaves the election first and stops. */
 export async function runMaster(config: MasterConfig, context: RunContext): Promise<void> {
   const { logger, signal } = context;
+  warmUpCodecs();
   const worker = createMapReduceClient(config.workerAddress);
   // Connect and make one real call now (a health check on the same channel), so the first call
   // after winning the election pays neither for the connection nor for a cold call path.

@@ -6,7 +6,7 @@
  */
 import type { WorkerConfig } from "../config/config.ts";
 import { EpochFence, FenceUnavailableError } from "../fencing/epoch_fence.ts";
-import { createServer, grpc, startServer, stopServer } from "../grpc/grpc.ts";
+import { createServer, grpc, startServer, stopServer, warmUpCodecs } from "../grpc/grpc.ts";
 import type { RunContext } from "./process_runner.ts";
 import { untilAborted } from "./process_runner.ts";
 import { isRejection, validateTaskRequest } from "../tasks/request.ts";
@@ -24,6 +24,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     highestAccepted: ledger.highestEpoch,
     onAccept: (epoch) => ledger.recordEpoch(epoch),
   });
+  warmUpCodecs();
   const { server } = createServer({
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
