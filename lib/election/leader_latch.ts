@@ -29,7 +29,7 @@ import {
   parseMemberNode,
   readTimeoutMs,
 } from "./decisions.ts";
-import { readElection } from "./read_election.ts";
+import { ElectionCache, readElection } from "./read_election.ts";
 import type { Logger } from "../common/log.ts";
 import type { SessionEvent } from "../zookeeper/session.ts";
 import type { WatchEvent, ZkClient } from "../zookeeper/client.ts";
@@ -71,6 +71,11 @@ export class LeaderLatch {
   #client?: ZkClient;
   #guid: string;
   #ownNode?: string;
+  /** Whether the data watch on our own node is set and has not fired: its deletion will tell us. */
+  #ownWatchArmed = false;
+  /** Counts our own node's watch events, so a read can tell whether one came while it ran. */
+  #ownWatchEvents = 0;
+  #cache = new ElectionCache();
   #checking = false;
   #closing?: Promise<void>;
   #again = false;
@@ -104,6 +109,8 @@ export class LeaderLatch {
           this.#guid = this.#newGuid();
           this.#ownNode = undefined;
         }
+        if (event.client !== this.#client) this.#cache = new ElectionCache();
+        this.#ownWatchArmed = false;
         this.#client = event.client;
         return this.#schedule();
       case "suspended":
@@ -162,14 +169,52 @@ export class LeaderLatch {
   }
 
   readonly #onWatch = (event: WatchEvent) => {
-    // Our own node gone: stop leading now, before the check that follows reads the election.
-    if (
-      event.type === "NODE_DELETED" && this.#ownNode && event.path === this.#path(this.#ownNode)
-    ) {
-      this.#setRole({ role: "none", reason: "our election node was deleted" });
+    if (this.#ownNode && event.path === this.#path(this.#ownNode)) {
+      this.#ownWatchArmed = false;
+      this.#ownWatchEvents++;
+      // Our own node gone: stop leading now, before the check that follows reads the election.
+      if (event.type === "NODE_DELETED") {
+        this.#setRole({ role: "none", reason: "our election node was deleted" });
+      }
+    } else if (event.type === "NODE_DELETED" && this.#takeOver(event.path)) {
+      // Confirm with one read, in a later turn, so that our first call as leader goes out first.
+      this.#clock.setTimeout(() => this.#schedule(), 0);
+      return;
     }
     this.#schedule();
   };
+
+  /**
+   * Leads the moment our predecessor's node is deleted, if that predecessor was the leader in our
+   * last read, without reading the election first. Why no one else can lead then:
+   * - our last read showed the predecessor P as the lowest node and us as the next; a node made
+   *   since then gets a higher sequence, because sequence numbers only grow while the path lives,
+   *   and the path lived throughout (P was in it until now, and a path with children cannot go);
+   * - our own node still exists: the data watch on it is set (checked below) and ZooKeeper delivers
+   *   a client's watch events in zxid order, so its deletion, had it come before P's, would have
+   *   reached us first and made us a non-leader;
+   * - so at P's deletion we are the lowest node, which is what "leader" means; the lease still
+   *   gates every action, as it does after a read, and the worker's fence still judges our epoch.
+   * The check scheduled right after reads the election and steps down if the read disagrees.
+   * Anything unusual (a check under way or failing, a watch not set, no lease) takes the usual path.
+   */
+  #takeOver(deletedPath: string): boolean {
+    const role = this.#role;
+    const client = this.#client;
+    if (this.#lifecycle !== "started" || this.#checking || this.#retryTimer !== undefined) {
+      return false;
+    }
+    if (role.role !== "follower" || role.predecessor.node !== role.leader.node) return false;
+    if (deletedPath !== this.#path(role.predecessor.node) || !this.#ownWatchArmed) return false;
+    if (!client || role.self.node !== this.#ownNode || role.self.owner !== client.sessionId) {
+      return false;
+    }
+    if (!leaseHolds(this.#confirmedAt(), this.#clock.now(), this.options.sessionTimeoutMs)) {
+      return false;
+    }
+    this.#setRole({ role: "leader", self: role.self });
+    return true;
+  }
 
   #schedule(): void {
     if (this.#lifecycle !== "started") return;
@@ -224,10 +269,18 @@ export class LeaderLatch {
       this.#ownNode = joined;
     }
     const ownNode = this.#ownNode;
+    // Our node is read again only to set its watch: its facts never change while it lives.
+    const rearm = !this.#ownWatchArmed;
+    const eventsBefore = this.#ownWatchEvents;
     const order = await readElection(client, this.options.electionPath, {
-      nodeWatch: { node: ownNode, watcher: this.#onWatch },
+      nodeWatch: rearm ? { node: ownNode, watcher: this.#onWatch } : undefined,
+      cache: this.#cache,
     });
     if (client !== this.#client || ownNode !== this.#ownNode) return void (this.#again = true);
+    // Set only if it has not fired since (its event can come before this continuation runs).
+    if (rearm && eventsBefore === this.#ownWatchEvents && order.some((c) => c.node === ownNode)) {
+      this.#ownWatchArmed = true;
+    }
     await this.#removeStrayNodes(client, order, ownNode);
     const decision = decide(order, { node: ownNode, sessionId });
     switch (decision.kind) {

@@ -5,8 +5,13 @@
  *
  * The leader's epoch comes from ZooKeeper, not from memory, so the fence survives a worker restart:
  * a stale leader's calls are refused by a freshly started worker too.
+ *
+ * The watch's reads keep the facts of the nodes already seen (read_election.ts), so a change of
+ * leader costs the worker one listing: it knows the new leader's epoch one round trip after the
+ * old leader's node went, usually before the new leader's first call arrives. A verification
+ * (an epoch the watch has not shown) reads everything afresh after a sync.
  */
-import { readElection } from "../election/read_election.ts";
+import { ElectionCache, readElection } from "../election/read_election.ts";
 import { leaderOf } from "../election/decisions.ts";
 import {
   afterAccept,
@@ -29,6 +34,8 @@ export class FenceUnavailableError extends Error {
 export class EpochFence {
   #state: FenceState;
   #client?: ZkClient;
+  /** What the watch's reads learned, for the current client: a change costs one round trip. */
+  #cache = new ElectionCache();
   #verification?: { startedAt: number; result: Promise<bigint> };
   #watchRead?: Promise<void>;
   readonly #clock: Clock;
@@ -56,7 +63,9 @@ export class EpochFence {
 
   /** Follows the session: watches the election whenever connected. */
   handleSession(event: SessionEvent): void {
-    this.#client = event.type === "connected" ? event.client : undefined;
+    const client = event.type === "connected" ? event.client : undefined;
+    if (client && client !== this.#client) this.#cache = new ElectionCache();
+    this.#client = client;
     if (event.type === "connected") void this.#watchElection(event.client);
   }
 
@@ -105,6 +114,7 @@ export class EpochFence {
   async #readAndWatch(client: ZkClient): Promise<void> {
     try {
       const order = await readElection(client, this.electionPath, {
+        cache: this.#cache,
         childWatcher: this.#onElectionChange,
       });
       // A missing path sets no child watch: watch for its creation instead.
