@@ -2,7 +2,7 @@
  * LeaderLatch: one master's part in the election, driven by watches, never by polling.
  *
  * Every change (a watch firing, a reconnection, a worker refusing our epoch) schedules one "check":
- * read the election, decide (pure, in election.ts), set the watches the decision needs, and report
+ * read the election, decide (pure, in decisions.ts), set the watches the decision needs, and report
  * the role. Checks run one at a time; triggers during a check make it run once more.
  *
  * Connection loss, as in Curator's LeaderLatch: while disconnected we stop leading at once and keep
@@ -12,23 +12,23 @@
  *
  * A leader may act only while its lease holds: it must have heard from ZooKeeper about its own node
  * within the read timeout (two thirds of the session timeout), measured from when the confirming
- * request was sent (the session's heartbeat keeps such answers coming, see zk_session.ts). Every
+ * request was sent (the session's heartbeat keeps such answers coming, see zookeeper/session.ts; the arithmetic is zookeeper/lease.ts). Every
  * action checks the lease first, and a timer demotes the leader the moment it runs out, so a
  * process that was paused past its session timeout wakes up as a non-leader instead of acting on
  * its old belief. A watch on our own node demotes us the moment the node is deleted.
  */
 import { backoffDelay } from "../common/backoff.ts";
 import { type Clock, type RandomSource, realClock, type TimerId } from "../common/clock.ts";
+import { connectionEffect } from "./connection_effect.ts";
 import {
   type Candidate,
   decide,
   encodeMemberInfo,
-  leaseHolds,
   type MemberInfo,
   memberNodePrefix,
   parseMemberNode,
-  readTimeoutMs,
 } from "./decisions.ts";
+import { leaseHolds, readTimeoutMs } from "../zookeeper/lease.ts";
 import { ElectionCache, readElection } from "./read_election.ts";
 import type { Logger } from "../common/log.ts";
 import type { SessionEvent } from "../zookeeper/session.ts";
@@ -76,6 +76,7 @@ export class LeaderLatch {
   /** Counts our own node's watch events, so a read can tell whether one came while it ran. */
   #ownWatchEvents = 0;
   #cache = new ElectionCache();
+  #cacheClient?: ZkClient;
   #checking = false;
   #closing?: Promise<void>;
   #again = false;
@@ -100,26 +101,30 @@ export class LeaderLatch {
     this.#schedule();
   }
 
-  /** Reacts to the ZooKeeper session (the single switch over connection states). */
+  /** Reacts to the ZooKeeper session: the single switch over connection states (see connection_effect.ts). */
   handleSession(event: SessionEvent): void {
     if (this.#lifecycle === "closed") return;
-    switch (event.type) {
-      case "connected":
-        if (event.newSession) {
-          this.#guid = this.#newGuid();
-          this.#ownNode = undefined;
-        }
-        if (event.client !== this.#client) this.#cache = new ElectionCache();
-        this.#ownWatchArmed = false;
-        this.#client = event.client;
-        return this.#schedule();
-      case "suspended":
-        this.#client = undefined;
-        return this.#setRole({ role: "none", reason: event.reason });
-      case "lost":
-        this.#client = undefined;
+    const effect = connectionEffect(event);
+    // Only a connected session gives us a client to read the election with.
+    this.#client = event.type === "connected" ? event.client : undefined;
+    // What we knew of the nodes and of our watch belongs to the client it was learned with.
+    this.#ownWatchArmed = false;
+    if (this.#client && this.#client !== this.#cacheClient) {
+      this.#cache = new ElectionCache();
+      this.#cacheClient = this.#client;
+    }
+    switch (effect) {
+      case "join":
+        this.#guid = this.#newGuid();
         this.#ownNode = undefined;
-        return this.#setRole({ role: "none", reason: event.reason });
+        return this.#schedule();
+      case "recheck":
+        return this.#schedule();
+      case "suspend":
+        return this.#setRole({ role: "none", reason: reasonOf(event) });
+      case "drop":
+        this.#ownNode = undefined;
+        return this.#setRole({ role: "none", reason: reasonOf(event) });
     }
   }
 
@@ -409,4 +414,8 @@ function isChange(previous: LatchRole, next: LatchRole): boolean {
     return previous.leader.epoch !== next.leader.epoch;
   }
   return false;
+}
+
+function reasonOf(event: SessionEvent): string {
+  return event.type === "connected" ? "connected" : event.reason;
 }

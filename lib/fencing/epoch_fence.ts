@@ -30,6 +30,19 @@ export class FenceUnavailableError extends Error {
   override name = "FenceUnavailableError";
 }
 
+/** Options for {@linkcode EpochFence}. */
+export interface EpochFenceOptions {
+  /** The election whose leader the fence follows. */
+  readonly electionPath: string;
+  readonly logger: Logger;
+  /** The highest epoch accepted before (from the worker's journal). */
+  readonly highestAccepted?: bigint;
+  /** Told about each newly accepted epoch, before the task it came with is performed. */
+  readonly onAccept?: (epoch: bigint) => void;
+  /** The clock of verifications and read retries. Default the real one. */
+  readonly clock?: Clock;
+}
+
 /** See the module comment. */
 export class EpochFence {
   #state: FenceState;
@@ -40,18 +53,7 @@ export class EpochFence {
   #watchRead?: Promise<void>;
   readonly #clock: Clock;
 
-  constructor(
-    private readonly electionPath: string,
-    private readonly logger: Logger,
-    private readonly options: {
-      /** The highest epoch accepted before (from the worker's journal). */
-      readonly highestAccepted?: bigint;
-      /** Told about each newly accepted epoch, before the task it came with is performed. */
-      readonly onAccept?: (epoch: bigint) => void;
-      /** The clock of verifications and read retries. Default the real one. */
-      readonly clock?: Clock;
-    } = {},
-  ) {
+  constructor(private readonly options: EpochFenceOptions) {
     this.#clock = options.clock ?? realClock;
     this.#state = { highestAccepted: options.highestAccepted ?? 0n, leaderEpoch: 0n };
   }
@@ -75,7 +77,7 @@ export class EpochFence {
     const first = judgeEpoch(epoch, this.#state);
     const verdict = first.kind === "verify" ? await this.#verify(epoch, arrivedAt) : first;
     if (verdict.kind === "accept" && epoch > this.#state.highestAccepted) {
-      this.logger.info("Accepted a new leader epoch", {
+      this.options.logger.info("Accepted a new leader epoch", {
         epoch,
         previous: this.#state.highestAccepted,
       });
@@ -113,18 +115,21 @@ export class EpochFence {
 
   async #readAndWatch(client: ZkClient): Promise<void> {
     try {
-      const order = await readElection(client, this.electionPath, {
+      const order = await readElection(client, this.options.electionPath, {
         cache: this.#cache,
         childWatcher: this.#onElectionChange,
       });
       // A missing path sets no child watch: watch for its creation instead.
-      if (order.length === 0 && !(await client.exists(this.electionPath, this.#onElectionChange))) {
+      if (
+        order.length === 0 &&
+        !(await client.exists(this.options.electionPath, this.#onElectionChange))
+      ) {
         this.#learnLeaderEpoch(0n);
         return;
       }
       this.#learnLeaderEpoch(leaderOf(order)?.epoch ?? 0n);
     } catch (error) {
-      this.logger.warn("Cannot read the election", { error: String(error) });
+      this.options.logger.warn("Cannot read the election", { error: String(error) });
       this.#clock.setTimeout(this.#onElectionChange, 200);
     }
   }
@@ -151,7 +156,8 @@ export class EpochFence {
     const result = (async () => {
       try {
         await client.sync();
-        const leaderEpoch = leaderOf(await readElection(client, this.electionPath))?.epoch ?? 0n;
+        const leaderEpoch =
+          leaderOf(await readElection(client, this.options.electionPath))?.epoch ?? 0n;
         this.#learnLeaderEpoch(leaderEpoch);
         return leaderEpoch;
       } catch (error) {

@@ -12,7 +12,7 @@
  */
 import { retry } from "../common/backoff.ts";
 import { type Clock, type RandomSource, realClock, type TimerId } from "../common/clock.ts";
-import { readTimeoutMs } from "../election/decisions.ts";
+import { readTimeoutMs } from "./lease.ts";
 import type { ZooKeeperConfig } from "../config/config.ts";
 import type { Logger } from "../common/log.ts";
 import { type ConnectOptions, connectZk, type ZkClient } from "./client.ts";
