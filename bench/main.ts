@@ -15,6 +15,7 @@ import { type BenchResults, failoverFigures, judgeTargets, type Section } from "
 import { PeerRounds } from "./peers/peer_rounds.ts";
 import { type PreparedPeer, preparePeers } from "./peers/prepare.ts";
 import { runRpcBench } from "./rpc.ts";
+import { runScaling } from "./scaling.ts";
 import { runStartups } from "./startup.ts";
 import { round, summarize } from "./stats.ts";
 import { eventsOf } from "../tests/harness/events.ts";
@@ -164,7 +165,9 @@ export async function runBench(plan: Plan): Promise<BenchResults> {
   progress("preparing the Node baseline (npm ci, once per lock file)...");
   const baseline = await prepareBaseline();
   progress("preparing the peers (kazoo, Curator)...");
-  const prepared = plan.only.has("clean") ? await preparePeers(progress) : [];
+  const prepared = plan.only.has("clean") || plan.only.has("scaling")
+    ? await preparePeers(progress)
+    : [];
   progress("starting ZooKeeper...");
   const zk = await startZooKeeper({ tickTimeMs: TICK_MS });
   let lab: Lab | undefined;
@@ -233,6 +236,25 @@ export async function runBench(plan: Plan): Promise<BenchResults> {
           ),
         );
       }
+    }
+    if (only.has("scaling")) {
+      await lab?.close();
+      lab = undefined;
+      results.scaling = await section("scaling", results, async () => {
+        const watcher = await connectWatcher(zk.connectString);
+        try {
+          return await runScaling({
+            zk,
+            watcher,
+            ...plan.scaling,
+            sessionTimeoutMs: DEFAULT_SESSION_TIMEOUT_MS,
+            kazoo: prepared.find((peer) => peer.name === "kazoo"),
+            say: progress,
+          });
+        } finally {
+          await watcher.close();
+        }
+      });
     }
     results.targets = judgeTargets(results, TICK_MS);
     results.durationS = Math.round((performance.now() - startedAt) / 1000);

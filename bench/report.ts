@@ -2,6 +2,7 @@
 import Table from "cli-table3";
 import { type BenchResults, ok, rankedPeers } from "./results.ts";
 import { RPC_CASES, type RpcCase, type RpcMode } from "./rpc.ts";
+import type { ScalingRow } from "./scaling.ts";
 import { round, type Summary } from "./stats.ts";
 
 function table(title: string, head: string[], rows: (string | number | null)[][]): string {
@@ -135,6 +136,10 @@ export function renderReport(results: BenchResults): string {
     ));
   }
 
+  const scaling = results.scaling;
+  if (scaling && "error" in scaling) parts.push(failed("7. How the cost grows", scaling));
+  if (scaling && !("error" in scaling)) parts.push(renderScaling(scaling));
+
   parts.push(table(
     "Targets (issues 5 and 9)",
     ["figure", "measured", "target", "verdict"],
@@ -182,4 +187,59 @@ function renderPeers(results: BenchResults): string | undefined {
   }
   const title = "1a. Clean failover beside the peers (rounds interleaved, one ZooKeeper)";
   return [table(title, ["ms", "n", "p50", "p90", "p99", "max"], rows), ...notes].join("\n");
+}
+
+/** Section 7: per number of contenders, ours and kazoo's (medians and p99 of a few rounds). */
+function renderScaling(rows: ScalingRow[]): string {
+  const body: (string | number | null)[][] = [];
+  for (const row of rows) {
+    const ours = row.ours;
+    if ("error" in ours) {
+      body.push([`ours, ${row.contenders}`, `not measured: ${ours.error}`, ...Array(6).fill(null)]);
+    } else {
+      body.push([
+        `ours, ${row.contenders}`,
+        ours.failover.n,
+        round(ours.failover.p50, 1),
+        round(ours.failover.p99, 1),
+        round(ours.notifications.p50, 0),
+        round(ours.workerCpuMs.p50, 0),
+        round(ours.successorCpuMs.p50, 0),
+        round(ours.otherMastersCpuMs.p50, 0),
+      ]);
+    }
+    const kazoo = row.kazoo;
+    if (kazoo && "error" in kazoo) {
+      body.push([
+        `kazoo, ${row.contenders}`,
+        `not measured: ${kazoo.error}`,
+        ...Array(6).fill(null),
+      ]);
+    } else if (kazoo) {
+      body.push([
+        `kazoo, ${row.contenders}`,
+        kazoo.failover.n,
+        round(kazoo.failover.p50, 1),
+        round(kazoo.failover.p99, 1),
+        round(kazoo.notifications.p50, 0),
+        null,
+        null,
+        null,
+      ]);
+    }
+  }
+  return table(
+    "7. How the cost grows (clean failovers; CPU ms per leader change, 10 ms resolution)",
+    [
+      "contenders",
+      "n",
+      "p50 ms",
+      "p99 ms",
+      "notifications",
+      "worker CPU",
+      "successor CPU",
+      "other masters CPU",
+    ],
+    body,
+  );
 }

@@ -8,6 +8,7 @@ import type { MachineFacts } from "./machine.ts";
 import type { PeerFigures, PeerSection } from "./peers/peer_rounds.ts";
 import type { PeerName } from "./peers/prepare.ts";
 import type { RpcCase, RpcFigures, RpcMode } from "./rpc.ts";
+import type { ScalingRow } from "./scaling.ts";
 import type { StartupRound } from "./startup.ts";
 import { round, summarize, type Summary } from "./stats.ts";
 
@@ -61,6 +62,8 @@ export interface BenchResults {
     concurrency: number;
     cases: Record<RpcCase, Record<RpcMode, RpcFigures>>;
   }>;
+  /** How the cost of a failover grows with the number of contenders (issue 9). */
+  scaling?: Section<ScalingRow[]>;
   targets?: Target[];
 }
 

@@ -20,7 +20,7 @@ export interface PeerRound {
   readonly lineMs: number;
 }
 
-/** Two contenders of one peer, kept at two across rounds. */
+/** `contenders` contenders of one peer (default two), kept at that number across rounds. */
 export class PeerElection {
   readonly path = `/bench-peer-${crypto.randomUUID()}`;
   readonly #contenders: LabProcess[] = [];
@@ -31,37 +31,58 @@ export class PeerElection {
     private readonly zk: ZkClient,
     private readonly connectString: string,
     private readonly sessionTimeoutMs: number,
+    private readonly contenders = 2,
   ) {}
 
   get name(): PeerName {
     return this.peer.name;
   }
 
-  /** Starts two contenders and waits until one leads and both have joined. */
+  /** Starts the contenders and waits until one leads and all have joined. */
   async start(): Promise<void> {
     const first = this.#spawn();
     await first.waitForLine(/^LEADER /, { timeoutMs: 30_000 });
-    this.#spawn();
+    for (let i = 1; i < this.contenders; i++) this.#spawn();
     await this.#untilJoined();
   }
 
   /** SIGTERMs the leader, times the hand-over, then replaces it and lets things settle. */
   async round(settleMs: number): Promise<PeerRound> {
+    const round = await this.failover();
+    await this.replace(settleMs);
+    return round;
+  }
+
+  /** SIGTERMs the leader and times the hand-over; resolves once the leader has exited. */
+  async failover(): Promise<PeerRound> {
     const leader = this.#leader();
-    const successor = this.#contenders.find((c) => c !== leader && !c.hasExited);
-    if (!successor) throw new Error(`Cannot run a ${this.name} round: no second contender`);
-    const mark = successor.lines.length;
+    const others = this.#contenders.filter((c) => c !== leader && !c.hasExited);
+    if (others.length === 0) {
+      throw new Error(`Cannot run a ${this.name} round: no second contender`);
+    }
+    const marks = others.map((contender) => contender.lines.length);
     const sentAt = performance.now();
     const sentAtWall = performance.timeOrigin + sentAt;
     leader.signal("SIGTERM");
-    const line = await successor.waitForLine(/^LEADER /, { from: mark, timeoutMs: 10_000 });
+    // Whichever contender comes next in the recipe's order leads; the others never print.
+    const waits = others.map((contender, i) =>
+      contender.waitForLine(/^LEADER /, { from: marks[i], timeoutMs: 10_000 })
+    );
+    const line = await Promise.any(waits).catch(() => {
+      throw new Error(`No ${this.name} contender took over within 10000 ms`);
+    });
+    for (const wait of waits) wait.catch(() => {}); // The rest time out; that is expected.
     const callbackAt = Number(line.text.split(" ")[2]);
     await leader.exited;
     this.#contenders.splice(this.#contenders.indexOf(leader), 1);
+    return { callbackMs: callbackAt - sentAtWall, lineMs: line.at - sentAt };
+  }
+
+  /** Starts a contender in place of the stopped one, waits until it has joined, then `settleMs`. */
+  async replace(settleMs: number): Promise<void> {
     this.#spawn();
     await this.#untilJoined();
     await delay(settleMs);
-    return { callbackMs: callbackAt - sentAtWall, lineMs: line.at - sentAt };
   }
 
   /** Stops every contender. */
@@ -100,13 +121,16 @@ export class PeerElection {
     return best.contender;
   }
 
-  /** Waits until both contenders have a node under the path and have said READY. */
+  /** Waits until every contender has a node under the path and has said READY. */
   async #untilJoined(): Promise<void> {
     await waitFor(async () => {
       const ready = this.#contenders.every((c) => c.lines.some((l) => l.text.startsWith("READY ")));
       if (!ready) return undefined;
       const children = await this.zk.getChildren(this.path);
-      return children.length >= 2 ? true : undefined;
-    }, { timeoutMs: 30_000, message: `two ${this.name} contenders under ${this.path}` });
+      return children.length >= this.contenders ? true : undefined;
+    }, {
+      timeoutMs: 60_000,
+      message: `${this.contenders} ${this.name} contenders under ${this.path}`,
+    });
   }
 }

@@ -29,7 +29,7 @@ import {
   parseMemberNode,
 } from "./decisions.ts";
 import { leaseHolds, readTimeoutMs } from "../zookeeper/lease.ts";
-import { ElectionCache, readElection } from "./read_election.ts";
+import { ElectionNames, readElection } from "./read_election.ts";
 import type { Logger } from "../common/log.ts";
 import type { SessionEvent } from "../zookeeper/session.ts";
 import type { WatchEvent, ZkClient } from "../zookeeper/client.ts";
@@ -75,8 +75,8 @@ export class LeaderLatch {
   #ownWatchArmed = false;
   /** Counts our own node's watch events, so a read can tell whether one came while it ran. */
   #ownWatchEvents = 0;
-  #cache = new ElectionCache();
-  #cacheClient?: ZkClient;
+  /** The names our last read listed: read along with the next listing (read_election.ts). */
+  readonly #known = new ElectionNames();
   #checking = false;
   #closing?: Promise<void>;
   #again = false;
@@ -107,12 +107,8 @@ export class LeaderLatch {
     const effect = connectionEffect(event);
     // Only a connected session gives us a client to read the election with.
     this.#client = event.type === "connected" ? event.client : undefined;
-    // What we knew of the nodes and of our watch belongs to the client it was learned with.
+    // Our watch is set again on the next read, whatever the session did meanwhile.
     this.#ownWatchArmed = false;
-    if (this.#client && this.#client !== this.#cacheClient) {
-      this.#cache = new ElectionCache();
-      this.#cacheClient = this.#client;
-    }
     switch (effect) {
       case "join":
         this.#guid = this.#newGuid();
@@ -274,12 +270,12 @@ export class LeaderLatch {
       this.#ownNode = joined;
     }
     const ownNode = this.#ownNode;
-    // Our node is read again only to set its watch: its facts never change while it lives.
+    // The watch on our node is set again only once it has fired: set twice, it would fire twice.
     const rearm = !this.#ownWatchArmed;
     const eventsBefore = this.#ownWatchEvents;
     const order = await readElection(client, this.options.electionPath, {
       nodeWatch: rearm ? { node: ownNode, watcher: this.#onWatch } : undefined,
-      cache: this.#cache,
+      known: this.#known,
     });
     if (client !== this.#client || ownNode !== this.#ownNode) return void (this.#again = true);
     // Set only if it has not fired since (its event can come before this continuation runs).

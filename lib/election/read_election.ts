@@ -2,14 +2,12 @@
  * Reads the election as ZooKeeper holds it now, for the masters, the worker's fence and the status
  * view alike, so all of them agree on who leads.
  *
- * With an {@linkcode ElectionCache}, a read costs one round trip when no one new has joined: an
- * ephemeral node's czxid, owner and data never change while it lives, so only children not seen
- * before need a `getData`. The cache is keyed by the election path's own czxid (its incarnation,
- * read in the same round trip as the children), so a path deleted and made again, whose
- * sequence numbers restart and may repeat a name, never mixes nodes of two incarnations. Within one
- * incarnation a name is never used twice, because ZooKeeper appends the sequence (a node someone
- * creates with a chosen name that copies a master's could break that, but whoever can write there
- * can break the election anyway).
+ * A read lists the children, then reads each master's node. With {@linkcode ElectionNames} (what
+ * the previous read listed), the nodes already known are read in the same round trip as the
+ * listing, so a change costs one round trip unless someone new joined. They are read again rather
+ * than remembered: an ephemeral node's czxid and owner never change while it lives, but its data
+ * can (anyone allowed to write there can `setData` junk over it, and it then no longer names a
+ * master), and watching every node to notice would wake every process on every change.
  */
 import { type Candidate, electionOrder, type NodeFacts, parseMemberNode } from "./decisions.ts";
 import { type Watcher, type ZkClient, ZkError } from "../zookeeper/client.ts";
@@ -18,35 +16,15 @@ import { type Watcher, type ZkClient, ZkError } from "../zookeeper/client.ts";
 export interface ReadElectionOptions {
   /** Watches the children of the election path (fires on join, leave and path deletion). */
   readonly childWatcher?: Watcher;
-  /**
-   * Reads one node with a data watch (its deletion or change fires it), in the same round trip
-   * as the listing; the node is read even when the cache knows it.
-   */
+  /** Sets a data watch on one node while reading it (its deletion or change fires it). */
   readonly nodeWatch?: { readonly node: string; readonly watcher: Watcher };
-  /** What earlier reads learned; see the module comment. Use one cache per ZooKeeper client. */
-  readonly cache?: ElectionCache;
+  /** The names the previous read listed, read along with the listing; updated by the read. */
+  readonly known?: ElectionNames;
 }
 
-/** The facts of the election's nodes seen so far, for one client; see the module comment. */
-export class ElectionCache {
-  #incarnation?: bigint;
-  readonly #facts = new Map<string, NodeFacts>();
-
-  /** Keeps only the nodes in `children` of incarnation `czxid`; returns the known facts. */
-  retain(czxid: bigint, children: readonly string[]): Map<string, NodeFacts> {
-    if (czxid !== this.#incarnation) {
-      this.#incarnation = czxid;
-      this.#facts.clear();
-    }
-    const listed = new Set(children);
-    for (const node of this.#facts.keys()) if (!listed.has(node)) this.#facts.delete(node);
-    return this.#facts;
-  }
-
-  /** Remembers the facts of a node read in incarnation `czxid`. */
-  remember(czxid: bigint, facts: NodeFacts): void {
-    if (czxid === this.#incarnation) this.#facts.set(facts.node, facts);
-  }
+/** The master nodes the last read listed; see the module comment. Use one per ZooKeeper client. */
+export class ElectionNames {
+  names: readonly string[] = [];
 }
 
 /** The valid candidates under `electionPath`, in election order; empty when the path is missing. */
@@ -55,44 +33,35 @@ export async function readElection(
   electionPath: string,
   options: ReadElectionOptions = {},
 ): Promise<Candidate[]> {
-  const { cache, nodeWatch } = options;
-  const readNode = async (node: string, watcher?: Watcher): Promise<NodeFacts | undefined> => {
+  const { known, nodeWatch } = options;
+  const readNode = async (node: string): Promise<NodeFacts | undefined> => {
+    const watcher = nodeWatch?.node === node ? nodeWatch.watcher : undefined;
     const found = await client.getData(`${electionPath}/${node}`, watcher);
     // Gone between the listing and the read: it has left the election.
     if (!found) return undefined;
-    return {
-      node,
-      czxid: found.stat.czxid,
-      ephemeralOwner: found.stat.ephemeralOwner,
-      data: found.data,
-    };
+    const { czxid, ephemeralOwner } = found.stat;
+    return { node, czxid, ephemeralOwner, data: found.data };
   };
-  // Sent together (one round trip): the listing, the path's incarnation, the watched node.
+  // Sent together, one round trip: the listing and the reads of the nodes we expect in it.
   const listing = client.getChildren(electionPath, options.childWatcher);
-  const path = cache ? client.exists(electionPath) : undefined;
-  const watched = nodeWatch ? readNode(nodeWatch.node, nodeWatch.watcher) : undefined;
+  const early = new Map<string, Promise<NodeFacts | undefined>>();
+  const expected = new Set(known?.names ?? []);
+  if (nodeWatch) expected.add(nodeWatch.node);
+  for (const node of expected) {
+    const read = readNode(node);
+    read.catch(() => {}); // A read for a node not listed is never awaited.
+    early.set(node, read);
+  }
   let children: string[];
   try {
     children = await listing;
   } catch (error) {
-    await Promise.allSettled([path, watched]);
     if (error instanceof ZkError && error.code === "NO_NODE") return [];
     throw error;
   }
-  const incarnation = (await path)?.czxid;
-  const watchedFacts = await watched;
-  const known = cache && incarnation !== undefined
-    ? cache.retain(incarnation, children)
-    : new Map<string, NodeFacts>();
   // Foreign names are skipped without a read; the reads of new nodes go out together.
-  const facts = await Promise.all(
-    children.filter((node) => parseMemberNode(node)).map((node) => {
-      if (node === nodeWatch?.node) return watchedFacts;
-      return known.get(node) ?? readNode(node);
-    }),
-  );
-  if (cache && incarnation !== undefined) {
-    for (const fact of facts) if (fact) cache.remember(incarnation, fact);
-  }
+  const masters = children.filter((node) => parseMemberNode(node));
+  if (known) known.names = masters;
+  const facts = await Promise.all(masters.map((node) => early.get(node) ?? readNode(node)));
   return electionOrder(facts.filter((fact) => fact !== undefined));
 }

@@ -6,12 +6,12 @@
  * The leader's epoch comes from ZooKeeper, not from memory, so the fence survives a worker restart:
  * a stale leader's calls are refused by a freshly started worker too.
  *
- * The watch's reads keep the facts of the nodes already seen (read_election.ts), so a change of
- * leader costs the worker one listing: it knows the new leader's epoch one round trip after the
- * old leader's node went, usually before the new leader's first call arrives. A verification
- * (an epoch the watch has not shown) reads everything afresh after a sync.
+ * The watch's reads send the reads of the nodes already seen along with the listing
+ * (read_election.ts), so a change of leader costs the worker one round trip: it knows the new
+ * leader's epoch one round trip after the old leader's node went, usually before the new leader's
+ * first call arrives. A verification (an epoch the watch has not shown) reads after a sync.
  */
-import { ElectionCache, readElection } from "../election/read_election.ts";
+import { ElectionNames, readElection } from "../election/read_election.ts";
 import { leaderOf } from "../election/decisions.ts";
 import {
   afterAccept,
@@ -47,8 +47,8 @@ export interface EpochFenceOptions {
 export class EpochFence {
   #state: FenceState;
   #client?: ZkClient;
-  /** What the watch's reads learned, for the current client: a change costs one round trip. */
-  #cache = new ElectionCache();
+  /** The names the watch's last read listed: a change costs one round trip (read_election.ts). */
+  readonly #known = new ElectionNames();
   #verification?: { startedAt: number; result: Promise<bigint> };
   #watchRead?: Promise<void>;
   readonly #clock: Clock;
@@ -65,9 +65,7 @@ export class EpochFence {
 
   /** Follows the session: watches the election whenever connected. */
   handleSession(event: SessionEvent): void {
-    const client = event.type === "connected" ? event.client : undefined;
-    if (client && client !== this.#client) this.#cache = new ElectionCache();
-    this.#client = client;
+    this.#client = event.type === "connected" ? event.client : undefined;
     if (event.type === "connected") void this.#watchElection(event.client);
   }
 
@@ -116,7 +114,7 @@ export class EpochFence {
   async #readAndWatch(client: ZkClient): Promise<void> {
     try {
       const order = await readElection(client, this.options.electionPath, {
-        cache: this.#cache,
+        known: this.#known,
         childWatcher: this.#onElectionChange,
       });
       // A missing path sets no child watch: watch for its creation instead.
