@@ -187,45 +187,9 @@ export class LeaderLatch {
       if (event.type === "NODE_DELETED") {
         this.#setRole({ role: "none", reason: "our election node was deleted" });
       }
-    } else if (event.type === "NODE_DELETED" && this.#takeOver(event.path)) {
-      // Confirm with one read, in a later turn, so that our first call as leader goes out first.
-      this.#clock.setTimeout(() => this.#schedule(), 0);
-      return;
     }
     this.#schedule();
   };
-
-  /**
-   * Leads the moment our predecessor's node is deleted, if that predecessor was the leader in our
-   * last read, without reading the election first. Why no one else can lead then:
-   * - our last read showed the predecessor P as the lowest node and us as the next; a node made
-   *   since then gets a higher sequence, because sequence numbers only grow while the path lives,
-   *   and the path lived throughout (P was in it until now, and a path with children cannot go);
-   * - our own node still exists: the data watch on it is set (checked below) and ZooKeeper delivers
-   *   a client's watch events in zxid order, so its deletion, had it come before P's, would have
-   *   reached us first and made us a non-leader;
-   * - so at P's deletion we are the lowest node, which is what "leader" means; the lease still
-   *   gates every action, as it does after a read, and the worker's fence still judges our epoch.
-   * The check scheduled right after reads the election and steps down if the read disagrees.
-   * Anything unusual (a check under way or failing, a watch not set, no lease) takes the usual path.
-   */
-  #takeOver(deletedPath: string): boolean {
-    const role = this.#role;
-    const client = this.#client;
-    if (this.#lifecycle !== "started" || this.#checking || this.#retryTimer !== undefined) {
-      return false;
-    }
-    if (role.role !== "follower" || role.predecessor.node !== role.leader.node) return false;
-    if (deletedPath !== this.#path(role.predecessor.node) || !this.#ownWatchArmed) return false;
-    if (!client || role.self.node !== this.#ownNode || role.self.owner !== client.sessionId) {
-      return false;
-    }
-    if (!leaseHolds(this.#confirmedAt(), this.#clock.now(), this.options.sessionTimeoutMs)) {
-      return false;
-    }
-    this.#setRole({ role: "leader", self: role.self });
-    return true;
-  }
 
   #schedule(): void {
     if (this.#lifecycle !== "started") return;
