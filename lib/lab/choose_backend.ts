@@ -35,10 +35,12 @@ export async function chooseBackend(
   settings: LabSettings,
   env: Env,
 ): Promise<Backend> {
-  const chosen = requested ?? (await readState(settings.stateDir))?.backend;
+  // Read once here and handed to the backend, which keeps it current as it changes it.
+  const state = await readState(settings.stateDir);
+  const chosen = requested ?? state?.backend;
   const detected = chosen === undefined;
   const name = chosen ?? (await dockerAnswers() ? "compose" : "local");
-  if (name === "local") return new LocalBackend(settings, env);
+  if (name === "local") return new LocalBackend(settings, env, state);
   // A requested or recorded Compose lab needs the engine too: one clear line instead of
   // docker-compose's traceback.
   if (!detected && !await dockerAnswers()) {
@@ -47,8 +49,8 @@ export async function chooseBackend(
     );
   }
   const compose = await findComposeCommand();
-  if (compose) return new ComposeBackend(settings, compose);
-  if (detected) return new LocalBackend(settings, env);
+  if (compose) return new ComposeBackend(settings, compose, state);
+  if (detected) return new LocalBackend(settings, env, state);
   throw new LabError(
     'Cannot use the compose backend: neither "docker compose" nor "docker-compose" is installed',
   );

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Env } from "../../config/config.ts";
 import { checkServicePort } from "./layout.ts";
 import { type LocalService, localServices, zooKeeperDir } from "./services.ts";
-import { renderZooCfg } from "../../zookeeper/launcher.ts";
+import { loggingFiles, renderZooCfg } from "../../zookeeper/launcher.ts";
 import { isRunning, readPidFile, spawnDetached, stopProcess, writePidFile } from "./processes.ts";
 import { PROJECT_ROOT } from "../settings.ts";
 import type { LocalLayout } from "../state.ts";
@@ -83,6 +83,9 @@ export class LocalRunner {
     await Deno.mkdir(join(dir, "data"), { recursive: true });
     const config = renderZooCfg(server, layout.zookeeper, join(dir, "data"));
     await Deno.writeTextFile(join(dir, "zoo.cfg"), config);
+    for (const [name, text] of Object.entries(loggingFiles())) {
+      await Deno.writeTextFile(join(dir, name), text);
+    }
     await Deno.writeTextFile(join(dir, "data", "myid"), `${server.id}\n`);
   }
 
