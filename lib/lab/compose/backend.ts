@@ -4,14 +4,8 @@
  * Python start-up) reads a service's recent output. Ports are published on 127.0.0.1 by compose.yaml.
  */
 import { join } from "node:path";
-import {
-  type Backend,
-  checkKnownService,
-  type Endpoints,
-  LabError,
-  logServices,
-  type PrintLogsOptions,
-} from "../backend.ts";
+import type { Backend, Endpoints, PrintLogsOptions } from "../backend.ts";
+import { checkKnownService, LabError, logServices } from "../backend.ts";
 import { runCommand } from "./run_command.ts";
 import { PROJECT_ROOT } from "../settings.ts";
 import type { LabSettings } from "../settings.ts";
