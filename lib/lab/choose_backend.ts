@@ -10,15 +10,27 @@ import { LocalBackend } from "./local/backend.ts";
 import type { LabSettings } from "./settings.ts";
 import { readState } from "./state.ts";
 
+/**
+ * How long `docker-compose version` may take: it is a Python program, and on a loaded machine its
+ * start-up alone took more than 5 s (the walkthrough's `rpc` then said Compose was not installed).
+ */
+const COMPOSE_VERSION_TIMEOUT_MS = 20_000;
+
 /** A Docker engine that does not answer `docker info` this quickly counts as absent. */
 const DOCKER_INFO_TIMEOUT_MS = 3000;
 
 /** The Compose client to use: `docker compose` (v2) when present, else `docker-compose`. */
 export async function findComposeCommand(): Promise<string[] | undefined> {
-  if ((await runCommand(["docker", "compose", "version"], { timeoutMs: 5000 })).success) {
+  if (
+    (await runCommand(["docker", "compose", "version"], { timeoutMs: COMPOSE_VERSION_TIMEOUT_MS }))
+      .success
+  ) {
     return ["docker", "compose"];
   }
-  if ((await runCommand(["docker-compose", "version"], { timeoutMs: 5000 })).success) {
+  if (
+    (await runCommand(["docker-compose", "version"], { timeoutMs: COMPOSE_VERSION_TIMEOUT_MS }))
+      .success
+  ) {
     return ["docker-compose"];
   }
   return undefined;
