@@ -54,5 +54,5 @@ CMD ["worker.ts"]
 
 # healthcheck.ts asks this container's own gRPC server for grpc.health.v1 Check and exits 0 only
 # on SERVING; the port comes from MASTER_PORT or WORKER_PORT.
-HEALTHCHECK --interval=5s --timeout=4s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=5s --timeout=10s --start-period=60s --retries=3 \
   CMD ["deno", "run", "--cached-only", "--frozen", "--allow-net=127.0.0.1", "--allow-env", "--allow-read=/app,/deno-dir/npm", "--allow-sys=uid", "healthcheck.ts"]

@@ -241,6 +241,13 @@ check_log() {
   # The first screen, as the original lab's: the masters and the worker only, and no warning.
   expect_none "${output}" '^(zookeeper|zoo[1-3]) +\|' "ZooKeeper lines"
   expect_none "${output}" '\| .*(WARN|ERROR)' "warnings"
+  # ZooKeeper's own log is one command away, at WARN, without the old-client line.
+  output="${OUTPUT_DIR}/log-zookeeper.txt"
+  run "${STEP_TIMEOUT_S}" "${output}" make log-zookeeper ARGS="-n 500" ||
+    { show "${output}"; fail "make log-zookeeper failed"; }
+  expect "${output}" '^zookeeper +\|' "ZooKeeper's lines"
+  expect_none "${output}" 'Connection request from old client' "old-client lines"
+  expect_none "${output}" ' INFO ' "INFO lines"
 }
 
 check_status() {
