@@ -4,8 +4,15 @@
  * Python start-up) reads a service's recent output. Ports are published on 127.0.0.1 by compose.yaml.
  */
 import { join } from "node:path";
-import type { Backend, Endpoints, PrintLogsOptions } from "../backend.ts";
+import type {
+  Backend,
+  Endpoints,
+  LogLineListener,
+  PrintLogsOptions,
+  ProcessState,
+} from "../backend.ts";
 import { checkKnownService, LabError, logServices } from "../backend.ts";
+import { followContainerLogs } from "./follow_logs.ts";
 import { runCommand } from "./run_command.ts";
 import { PROJECT_ROOT } from "../settings.ts";
 import type { LabSettings } from "../settings.ts";
@@ -13,6 +20,8 @@ import { type LabState, removeLabFiles, removeState, writeState } from "../state
 
 const SERVICES = ["zookeeper", "worker", "master1", "master2"];
 const ENSEMBLE_SERVICES = ["zoo1", "zoo2", "zoo3"];
+/** Every service compose.yaml defines, for argument checks. */
+const ALL_SERVICES = [...SERVICES, ...ENSEMBLE_SERVICES];
 /** What the apps are given in the ensemble profile (compose.yaml reads ZK_SERVERS). */
 const ENSEMBLE_ZK_SERVERS = "zoo1:2181,zoo2:2181,zoo3:2181";
 /**
@@ -46,13 +55,46 @@ export class ComposeBackend implements Backend {
   }
 
   async stop(service: string): Promise<void> {
-    checkKnownService(service, [...SERVICES, ...ENSEMBLE_SERVICES]);
+    checkKnownService(service, ALL_SERVICES);
     await this.#run(["stop", service]);
   }
 
   async start(service: string): Promise<void> {
-    checkKnownService(service, [...SERVICES, ...ENSEMBLE_SERVICES]);
+    checkKnownService(service, ALL_SERVICES);
     await this.#run(["start", service]);
+  }
+
+  async kill(service: string): Promise<void> {
+    checkKnownService(service, ALL_SERVICES);
+    await this.#run(["kill", service]);
+  }
+
+  async pause(service: string): Promise<void> {
+    checkKnownService(service, ALL_SERVICES);
+    await this.#run(["pause", service]);
+  }
+
+  async resume(service: string): Promise<void> {
+    checkKnownService(service, ALL_SERVICES);
+    await this.#run(["unpause", service]);
+  }
+
+  async processState(service: string): Promise<ProcessState> {
+    // Container names equal service names (compose.yaml).
+    const result = await runCommand(
+      ["docker", "inspect", "--format", "{{.State.Status}}", service],
+      { timeoutMs: 5000 },
+    );
+    const status = result.stdout.trim();
+    return status === "paused" ? "paused" : status === "running" ? "running" : "stopped";
+  }
+
+  followLogs(
+    services: readonly string[],
+    onLine: LogLineListener,
+    options: { readonly signal: AbortSignal },
+  ): Promise<void> {
+    return followContainerLogs(services, onLine, options);
   }
 
   async down(): Promise<void> {
@@ -83,7 +125,7 @@ export class ComposeBackend implements Backend {
   }
 
   async printLogs(service: string | undefined, options: PrintLogsOptions): Promise<void> {
-    if (service) checkKnownService(service, [...SERVICES, ...ENSEMBLE_SERVICES]);
+    if (service) checkKnownService(service, ALL_SERVICES);
     const names = logServices(service, await this.services());
     // docker-compose 1.29 colours its prefixes even into a pipe or file, and ignores NO_COLOR.
     const plain = Deno.noColor || !Deno.stdout.isTerminal();
