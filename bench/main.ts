@@ -21,7 +21,7 @@ import { round, summarize } from "./stats.ts";
 import { eventsOf } from "../tests/harness/events.ts";
 import { type Lab, startLab } from "../tests/harness/lab.ts";
 import { cleanupAll } from "../tests/harness/process.ts";
-import { delay } from "../tests/harness/wait.ts";
+import { delay } from "../lib/common/backoff.ts";
 import { startZooKeeper, type ZooKeeperServer } from "../tests/harness/zookeeper.ts";
 
 /** ZooKeeper's tick in the bench (the harness's default): sessions expire on tick boundaries. */
