@@ -15,10 +15,12 @@ import {
   killEnsembleServer,
   killLeader,
   killLeadersInARow,
+  loseZooKeeperData,
   partitionLeader,
   pauseLeader,
   restartWorker,
   restartZooKeeper,
+  slowLinkThenPause,
 } from "./faults.ts";
 import { createTopology, netnsProblem } from "./netns.ts";
 import { type Fault, runRounds } from "./rounds.ts";
@@ -28,7 +30,13 @@ import { startZooKeeperOn } from "./zookeeper_on.ts";
 /** Rounds per fault: 5 by default (about two minutes in all), CHAOS_ROUNDS=<n> for a soak. */
 const ROUNDS = roundsFromEnv(Deno.env.get("CHAOS_ROUNDS"));
 const SESSION_TIMEOUT_MS = 1000;
+/** The capped family: masters ask for a long session, ZooKeeper grants a short one. */
+const CAPPED = { askedMs: 6000, grantedMs: 1000 };
+/** The slow-link family: how long the leader's bytes are held, and how long before the pause. */
+const SLOW_LINK = { delayMs: 2500, leadMs: 300 };
 const summary = new ChaosSummary();
+/** Every family this module registers, for the summary's check that each one ran. */
+const expectedFamilies: string[] = [];
 
 function roundsFromEnv(value = "5"): number {
   const rounds = /^\d+$/.test(value) ? Number(value) : NaN;
@@ -52,23 +60,37 @@ async function runFamily(
   stats.result = "passed";
 }
 
+/** How a family's lab differs from the default one. */
+interface FamilySetup {
+  /** The session timeout the masters and the worker ask for; default the suite's. */
+  readonly sessionTimeoutMs?: number;
+  /** ZooKeeper's cap on sessions (`maxSessionTimeout`). */
+  readonly maxSessionTimeoutMs?: number;
+  /** Masters reach the worker through slow-able links. */
+  readonly slowLinks?: boolean;
+}
+
 /**
  * Registers a fault family run against a standalone ZooKeeper and `masters` masters with the
- * suite's session timeout; `plan` gives the rounds' task-id prefix and the fault.
+ * suite's session timeout (unless `setup` says otherwise); `plan` gives the rounds' task-id
+ * prefix and the fault.
  */
 function standaloneFamily(
   name: string,
   family: string,
   masters: number,
   plan: (zk: ZooKeeperServer) => { prefix: string; fault: Fault },
+  setup: FamilySetup = {},
 ): void {
+  expectedFamilies.push(family);
   Deno.test(name, async (t) => {
     const stats = summary.family(family);
-    await using zk = await startZooKeeper();
+    await using zk = await startZooKeeper({ maxSessionTimeoutMs: setup.maxSessionTimeoutMs });
     await using cluster = await startCluster({
       zkServers: zk.connectString,
       masters,
-      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      sessionTimeoutMs: setup.sessionTimeoutMs ?? SESSION_TIMEOUT_MS,
+      slowLinks: setup.slowLinks,
     });
     await runFamily(t, stats, cluster, plan(zk));
   });
@@ -102,6 +124,7 @@ standaloneFamily(
   (zk) => ({ prefix: "zk-restart", fault: restartZooKeeper(zk, [500, 3000, 1000]) }),
 );
 
+expectedFamilies.push("5. One server of a 3-server ensemble killed");
 Deno.test("chaos: losing one server of a three-server ensemble keeps the masters' sessions", async (t) => {
   const stats = summary.family("5. One server of a 3-server ensemble killed");
   await using ensemble = await startEnsemble(3);
@@ -134,6 +157,7 @@ standaloneFamily(
 
 const partitionProblem = await netnsProblem();
 const PARTITION = "7. Leader cut off from ZooKeeper (network namespaces)";
+expectedFamilies.push(PARTITION);
 if (partitionProblem) {
   console.log(`chaos: skipping "${PARTITION}": ${partitionProblem}`);
   summary.family(PARTITION).result = `skipped: ${partitionProblem}`;
@@ -170,6 +194,39 @@ standaloneFamily(
   () => ({ prefix: "five", fault: killLeadersInARow(2) }),
 );
 
-Deno.test("chaos: summary", () => {
+standaloneFamily(
+  "chaos: after ZooKeeper lost its data, the lab heals itself and fences the old ensemble's leader",
+  "9. ZooKeeper lost its data (dataDir wiped, restarted empty)",
+  2,
+  (zk) => ({ prefix: "data-loss", fault: loseZooKeeperData(zk) }),
+);
+
+standaloneFamily(
+  "chaos: a leader paused past the session ZooKeeper granted, shorter than it asked, steps down",
+  `10. Session capped by ZooKeeper (asked ${CAPPED.askedMs} ms, granted ${CAPPED.grantedMs} ms), leader paused past it`,
+  2,
+  () => ({ prefix: "capped", fault: pauseLeader() }),
+  { sessionTimeoutMs: CAPPED.askedMs, maxSessionTimeoutMs: CAPPED.grantedMs },
+);
+
+standaloneFamily(
+  "chaos: calls a paused leader sent over a slow link reach the worker too late and are refused",
+  `11. Leader's link to the worker slowed by ${SLOW_LINK.delayMs} ms, then the leader paused`,
+  2,
+  () => ({ prefix: "slow-link", fault: slowLinkThenPause(SLOW_LINK.delayMs, SLOW_LINK.leadMs) }),
+  { slowLinks: true },
+);
+
+Deno.test("chaos: summary: every family ran all its rounds, and its load reached a follower", () => {
   console.log(`\n${formatSummary(summary.families, performance.now() - summary.startedAt)}\n`);
+  const ran = summary.families.map((stats) => stats.fault);
+  assert.deepEqual(ran.toSorted(), expectedFamilies.toSorted(), "families that recorded stats");
+  const incomplete = summary.families.filter((stats) =>
+    !stats.result.startsWith("skipped") &&
+    (stats.result !== "passed" || stats.rounds !== ROUNDS || stats.callsToFollowers === 0)
+  ).map((stats) =>
+    `${stats.fault}: ${stats.result}, ${stats.rounds} of ${ROUNDS} rounds, ` +
+    `${stats.callsToFollowers} calls refused by a master that did not lead`
+  );
+  assert.deepEqual(incomplete, [], "families that did not pass every round with the full load");
 });

@@ -11,6 +11,7 @@ const answered = (id: string): TaskOutcome => ({
   id,
   message: `m ${id}`,
   submittedAt: 0,
+  sentAt: 0,
   settledAt: 1,
   answer: `m ${id} gatech`,
 });

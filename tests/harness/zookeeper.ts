@@ -36,15 +36,32 @@ export interface ZooKeeperEnsemble extends AsyncDisposable {
 export interface ZooKeeperOptions {
   /** ZooKeeper's tick; sessions expire on tick boundaries. Default 200 ms. */
   tickTimeMs?: number;
+  /**
+   * The longest session the server grants (`maxSessionTimeout`), whatever a client asks for.
+   * Default 60 000 ms; at least twice the tick (the shortest it grants).
+   */
+  maxSessionTimeoutMs?: number;
 }
 
 /** Starts a standalone ZooKeeper on a free port and resolves once it serves. */
 export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<ZooKeeperServer> {
   const tickTimeMs = validTickTime(options.tickTimeMs);
+  const { maxSessionTimeoutMs } = options;
+  if (
+    maxSessionTimeoutMs !== undefined &&
+    !(Number.isInteger(maxSessionTimeoutMs) && maxSessionTimeoutMs >= 2 * tickTimeMs)
+  ) {
+    throw new RangeError(
+      `Cannot start ZooKeeper: maxSessionTimeoutMs must be an integer of at least twice the tick (${
+        2 * tickTimeMs
+      }): current value is ${maxSessionTimeoutMs}`,
+    );
+  }
   const [port] = freePorts(1);
   // `ruok` answers `imok` a moment before the server serves (`srvr` still says "not currently
   // serving requests"), so both must pass.
-  const server = await createServer({ port, tickTimeMs, serverLines: [] }, async (server) => {
+  const config = { port, tickTimeMs, serverLines: [], maxSessionTimeoutMs };
+  const server = await createServer(config, async (server) => {
     const answer = await server.fourLetter("ruok", { timeoutMs: PROBE_TIMEOUT_MS });
     if (answer !== "imok") return undefined;
     return await modeOf(server, PROBE_TIMEOUT_MS) === "standalone" ? true : undefined;
