@@ -53,10 +53,11 @@ export function startDelayProxy(target: string): DelayProxy {
             written += await to.write(chunk.subarray(written));
           }
         });
-        chain = write.catch(() => {});
+        const held = write.catch(() => {});
+        chain = held;
         if (delayed) {
-          pending.add(chain);
-          chain.finally(() => pending.delete(chain));
+          pending.add(held);
+          held.finally(() => pending.delete(held));
         } else await write;
       }
     } catch {
