@@ -18,6 +18,7 @@ import assert from "node:assert/strict";
 import { startEnsemble, startZooKeeper, type ZooKeeperServer } from "../harness/zookeeper.ts";
 import { type ChaosCluster, startCluster } from "./cluster.ts";
 import {
+  alternate,
   killEnsembleServer,
   killLeader,
   killLeadersInARow,
@@ -26,6 +27,7 @@ import {
   pauseLeader,
   restartWorker,
   restartZooKeeper,
+  slowAnnouncementThenPause,
   slowLinkThenPause,
 } from "./faults.ts";
 import { createTopology, netnsProblem } from "./netns.ts";
@@ -239,9 +241,16 @@ standaloneFamily(
 
 standaloneFamily(
   "chaos: calls a paused leader sent over a slow link reach the worker too late and are refused",
-  `11. Leader's link to the worker slowed by ${SLOW_LINK.delayMs} ms, then the leader paused`,
-  2,
-  () => ({ prefix: "slow-link", fault: slowLinkThenPause(SLOW_LINK.delayMs, SLOW_LINK.leadMs) }),
+  `11. Leader's link to the worker slowed by ${SLOW_LINK.delayMs} ms, then the leader paused ` +
+    "(odd rounds: while leading; even rounds: as it takes over, its announcement held)",
+  3,
+  () => ({
+    prefix: "slow-link",
+    fault: alternate(
+      slowLinkThenPause(SLOW_LINK.delayMs, SLOW_LINK.leadMs),
+      slowAnnouncementThenPause(SLOW_LINK.delayMs),
+    ),
+  }),
   { slowLinks: true },
 );
 

@@ -223,3 +223,57 @@ export function slowLinkThenPause(delayMs: number, leadMs: number): Fault {
     note(`${fenced.length} of ${leader.name}'s delayed calls refused by the worker's fence`);
   };
 }
+
+/**
+ * A new leader's own announcement is the call held on the slow link: the leader's successor
+ * (next in ZooKeeper's order) has its link to the worker slowed by `delayMs`, the leader is
+ * stopped with SIGTERM, and the successor is paused the moment it says it leads, its
+ * `leader_election` (and any task it forwarded) held on the link. A third master takes over once
+ * the paused one's session expires, and the held calls reach the worker after that: the fence
+ * must refuse them. Needs three masters; the stopped one is started again.
+ */
+export function slowAnnouncementThenPause(delayMs: number): Fault {
+  return async ({ cluster, failover, note }) => {
+    const { leader, epoch } = await cluster.waitForOneLeader();
+    const order = cluster.history.readings.at(-1)?.members ?? [];
+    const successor = cluster.masters.find((master) => master.name === order[1]?.name);
+    const link = successor && cluster.links.get(successor.name);
+    if (!successor || !link || order.length < 3) {
+      throw new Error(`Needs three masters with slow links; ZooKeeper shows ${order.length}`);
+    }
+    const mark = successor.lines.length;
+    const workerMark = cluster.worker.lines.length;
+    link.setDelay(delayMs);
+    const since = performance.now();
+    cluster.signal(leader, "SIGTERM");
+    try {
+      const leading = await waitForEvent(successor, "I am the leader", {
+        from: mark,
+        where: (record) => record.epoch !== undefined,
+      });
+      cluster.signal(successor, "SIGSTOP");
+      await failover(since, BigInt(leading.record.epoch)); // the third master's epoch
+      await link.idle();
+    } finally {
+      link.setDelay(0);
+      cluster.signal(successor, "SIGCONT");
+    }
+    await leader.exited;
+    await cluster.startMaster(leader.name);
+    await waitForEvent(successor, "I am the follower", {
+      from: mark,
+      where: (record) => record.leader !== undefined,
+      timeoutMs: 20_000,
+    });
+    const fenced = eventsOf(cluster.worker, "Refused a task from a stale leader", workerMark);
+    note(
+      `${successor.name} paused as it took over from ${leader.name} (epoch ${epoch}); ` +
+        `${fenced.length} of its held calls refused by the worker's fence`,
+    );
+  };
+}
+
+/** Runs `odd` in odd rounds and `even` in even ones. */
+export function alternate(odd: Fault, even: Fault): Fault {
+  return (context) => (context.round % 2 === 1 ? odd : even)(context);
+}
