@@ -241,8 +241,8 @@ standaloneFamily(
 
 standaloneFamily(
   "chaos: calls a paused leader sent over a slow link reach the worker too late and are refused",
-  `11. Leader's link to the worker slowed by ${SLOW_LINK.delayMs} ms, then the leader paused ` +
-    "(odd rounds: while leading; even rounds: as it takes over, its announcement held)",
+  `11. Link to the worker slowed ${SLOW_LINK.delayMs} ms, leader paused (odd rounds: ` +
+    "while leading; even: as it takes over)",
   3,
   () => ({
     prefix: "slow-link",

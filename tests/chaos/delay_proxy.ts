@@ -18,6 +18,8 @@ export interface DelayProxy {
   setDelay(delayMs: number): void;
   /** Resolves once no held byte is waiting any more. */
   idle(): Promise<void>;
+  /** How many chunks of bytes are being held now. */
+  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,9 @@ export function startDelayProxy(target: string): DelayProxy {
     address: `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
     setDelay: (ms) => {
       delayMs = ms;
+    },
+    get held() {
+      return pending.size;
     },
     idle: async () => {
       while (pending.size > 0) await Promise.all([...pending]);

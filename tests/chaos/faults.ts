@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { eventsOf, waitForEvent } from "../harness/events.ts";
-import { delay } from "../harness/wait.ts";
+import { delay, waitFor } from "../harness/wait.ts";
 import type { ZooKeeperEnsemble, ZooKeeperServer } from "../harness/zookeeper.ts";
 import type { Topology } from "./netns.ts";
 import type { Fault } from "./rounds.ts";
@@ -250,6 +250,12 @@ export function slowAnnouncementThenPause(delayMs: number): Fault {
       const leading = await waitForEvent(successor, "I am the leader", {
         from: mark,
         where: (record) => record.epoch !== undefined,
+      });
+      // Its announcement is on the link (the first call a new leader makes), then it pauses.
+      await waitFor(() => link.held > 0 || undefined, {
+        timeoutMs: 5000,
+        intervalMs: 2,
+        message: `${successor.name}'s announcement held on its link`,
       });
       cluster.signal(successor, "SIGSTOP");
       await failover(since, BigInt(leading.record.epoch)); // the third master's epoch
