@@ -19,6 +19,8 @@ import type { TaskOutcome } from "./load.ts";
 /** One journal line as the checker reads it; `line` counts from 1. */
 export type JournalLine =
   | { readonly line: number; readonly at: number; readonly type: "epoch"; readonly epoch: bigint }
+  /** The worker's fence found ZooKeeper's history restarted: the epochs above no longer count. */
+  | { readonly line: number; readonly at: number; readonly type: "history" }
   | {
     readonly line: number;
     /** When the worker recorded it (wall-clock ms). */
@@ -50,9 +52,12 @@ export function parseJournal(text: string): { lines: JournalLine[]; violations: 
     if (raw === "") return;
     try {
       const record = JSON.parse(raw);
-      if (typeof record.epoch !== "string" || !/^\d{1,20}$/.test(record.epoch)) throw new Error();
       const at = typeof record.at === "string" ? Date.parse(record.at) : NaN;
       if (Number.isNaN(at)) throw new Error();
+      if (record.type === "history" && typeof record.zxid === "string") {
+        return void lines.push({ line, at, type: "history" });
+      }
+      if (typeof record.epoch !== "string" || !/^\d{1,20}$/.test(record.epoch)) throw new Error();
       const epoch = BigInt(record.epoch);
       if (record.type === "epoch") return void lines.push({ line, at, type: "epoch", epoch });
       if (
@@ -101,28 +106,29 @@ export function highestEpoch(lines: readonly JournalLine[]): bigint {
  * ZooKeeper lost its data, when the new history's epochs start again from the bottom.
  */
 export function lastEpoch(lines: readonly JournalLine[]): bigint {
-  return lines.findLast((entry) => entry.type === "epoch")?.epoch ?? 0n;
+  const last = lines.findLast((entry) => entry.type !== "task");
+  return last?.type === "epoch" ? last.epoch : 0n;
 }
 
 /**
  * Judges the whole journal (epochs and duplicates) and one round's submissions against it. After
- * ZooKeeper lost its data (`starts`, from the observer) epochs start again from the bottom: the
- * order of epochs is judged within each history.
+ * the worker recorded that ZooKeeper's history restarted (a data loss), epochs start again from
+ * the bottom: the order of epochs is judged within each history. (Whether the epochs were
+ * ZooKeeper's at the time is history_checker.ts's part, from the observer's own view.)
  */
 export function checkRound(
   lines: readonly JournalLine[],
   outcomes: readonly TaskOutcome[],
-  starts: readonly HistoryStart[] = [],
 ): CheckReport {
   const violations: string[] = [];
   const performed = new Map<string, JournalLine[]>();
   let current = 0n;
   let history = 0;
   for (const entry of lines) {
-    const entryHistory = historyAt(starts, entry.at);
-    if (entryHistory !== history) {
-      history = entryHistory;
+    if (entry.type === "history") {
+      history++;
       current = 0n;
+      continue;
     }
     if (entry.type === "epoch") {
       if (entry.epoch <= current) {

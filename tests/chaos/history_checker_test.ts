@@ -101,16 +101,23 @@ Deno.test("checkAgainstHistory reports tasks performed under an epoch that canno
   assert.match(violations[2], /^journal line 3: .* which ZooKeeper's election never showed$/);
 });
 
-Deno.test("checkRound judges the order of epochs within each ZooKeeper history", () => {
+Deno.test("checkRound judges the order of epochs within each ZooKeeper history the worker recorded", () => {
   const epoch = (line: number, at: number, value: number): JournalLine => ({
     line,
     at,
     type: "epoch",
     epoch: BigInt(value),
   });
-  const starts = [{ history: 0, at: 0 }, { history: 1, at: 1000 }];
-  const journal = [epoch(1, 10, 90), task(2, 20, 90), epoch(3, 1100, 4), task(4, 1200, 4)];
-  assert.deepEqual(checkRound(journal, [], starts).violations, []);
+  const restarted: JournalLine = { line: 3, at: 1000, type: "history" };
+  const before = [epoch(1, 10, 90), task(2, 20, 90)];
+  const after = [epoch(4, 1100, 4), task(5, 1200, 4, "leader_election")];
+  const announced = task(6, 1300, 90, "leader_election");
+  assert.deepEqual(checkRound([...before, restarted, ...after], []).violations, []);
   // Without the restart, a lower epoch after a higher one is a violation.
-  assert.equal(checkRound(journal, []).violations.length, 2);
+  assert.equal(checkRound([...before, ...after], []).violations.length, 2);
+  // An announcement repeated in the same history is a duplicate; in a new history it is not.
+  const again = { ...announced, epoch: 4n };
+  assert.deepEqual(checkRound([...before, restarted, ...after, again], []).duplicated, [
+    "history 1: leader_election@4",
+  ]);
 });

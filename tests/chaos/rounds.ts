@@ -97,7 +97,7 @@ async function runRound(
   await cluster.waitForOneLeader();
   const journal = await readJournalFile(cluster.journalPath);
   const { readings, starts } = cluster.history;
-  const report = checkRound(journal.lines, outcomes, starts);
+  const report = checkRound(journal.lines, outcomes);
   const againstHistory = checkAgainstHistory({
     readings,
     starts,

@@ -31,7 +31,7 @@ export interface ServerConfig {
   serverLines: string[];
   /** This server's id in an ensemble. */
   myid?: number;
-  /** The longest session the server grants, whatever a client asks for. Default 60 000 ms. */
+  /** The longest session timeout the server grants. Default 60 000 ms. */
   maxSessionTimeoutMs?: number;
 }
 
@@ -83,7 +83,7 @@ function zooCfg(config: ServerConfig, dataDir: string): string {
     "clientPortAddress=127.0.0.1",
     // Twice the tick, as ZooKeeper's own default: 400 ms at the default tick.
     `minSessionTimeout=${2 * config.tickTimeMs}`,
-    `maxSessionTimeout=${config.maxSessionTimeoutMs ?? 60_000}`,
+    `maxSessionTimeout=${config.maxSessionTimeoutMs ?? 60000}`,
     "admin.enableServer=false",
     "4lw.commands.whitelist=ruok,srvr,stat,mntr,cons,conf,wchp,wchc,wchs,dump",
     // Test data is thrown away: skip fsync and the 64 MB transaction log preallocation.
