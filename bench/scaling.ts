@@ -11,7 +11,7 @@
 import type { ZkClient } from "../lib/zookeeper/client.ts";
 import { startLab } from "../tests/harness/lab.ts";
 import type { ZooKeeperServer } from "../tests/harness/zookeeper.ts";
-import { delay } from "../tests/harness/wait.ts";
+import { delay } from "../lib/common/backoff.ts";
 import { failoverRound, replaceStoppedMaster } from "./failover.ts";
 import { PeerElection } from "./peers/peer_election.ts";
 import type { PreparedPeer } from "./peers/prepare.ts";

@@ -9,7 +9,8 @@
  */
 import type { ZkClient } from "../../lib/zookeeper/client.ts";
 import { LabProcess } from "../../tests/harness/process.ts";
-import { delay, waitFor } from "../../tests/harness/wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
+import { waitFor } from "../../lib/common/wait.ts";
 import type { PeerName, PreparedPeer } from "./prepare.ts";
 
 /** One peer failover, in ms from the signal. */
