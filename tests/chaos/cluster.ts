@@ -18,9 +18,9 @@ import { readElection } from "../../lib/election/read_election.ts";
 import { createLogger } from "../../lib/common/log.ts";
 import { TaskSubmitter } from "../../lib/tasks/submitter.ts";
 import { eventsOf, lastRole, waitForEvent } from "../harness/events.ts";
-import { freePort } from "../harness/ports.ts";
+import { freePort } from "../../lib/common/ports.ts";
 import { type LabProcess, spawnLab } from "../harness/process.ts";
-import { delay } from "../harness/wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
 import { highestEpoch, lastEpoch, readJournalFile } from "./checker.ts";
 import { type Placement, spawnInNamespace } from "./netns.ts";
 import { CachedLeaderClient, type MasterAddress } from "./cached_leader_client.ts";
@@ -81,7 +81,10 @@ export class ChaosCluster implements AsyncDisposable {
       sessionTimeoutMs: 2000,
       electionPath: this.electionPath,
     }, { logger: quiet, onEvent: (event) => this.history.handleSession(event) });
-    this.submitter = new TaskSubmitter(() => this.session.client, this.electionPath);
+    this.submitter = new TaskSubmitter({
+      zk: () => this.session.client,
+      electionPath: this.electionPath,
+    });
     this.cachedLeaderClients = Array.from(
       { length: CACHED_LEADER_CLIENTS },
       (_, i) => new CachedLeaderClient(() => this.masterAddresses(), i),

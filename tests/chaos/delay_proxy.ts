@@ -8,7 +8,7 @@
  * What it promises: bytes keep their order and none is dropped; `idle()` resolves once every held
  * byte has been passed on; `close()` ends every connection and the listener.
  */
-import { delay } from "../harness/wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
 
 /** See the module comment. */
 export interface DelayProxy {

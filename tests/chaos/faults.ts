@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { eventsOf, waitForEvent } from "../harness/events.ts";
-import { delay, waitFor } from "../harness/wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
+import { waitFor } from "../../lib/common/wait.ts";
 import type { ZooKeeperEnsemble, ZooKeeperServer } from "../harness/zookeeper.ts";
 import type { Topology } from "./netns.ts";
 import type { Fault } from "./rounds.ts";
