@@ -5,7 +5,7 @@
  */
 import type { WorkerConfig } from "../../config/config.ts";
 import { EpochFence } from "../../fencing/epoch_fence.ts";
-import { createServer, grpc, startServer, stopServer } from "../../grpc/grpc.ts";
+import { createServer, grpc, startServer, stopServer, warmUpCodecs } from "../../grpc/grpc.ts";
 import { TaskLedger } from "../../tasks/ledger.ts";
 import { isRejection, validateTaskRequest } from "../../tasks/request.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
@@ -25,6 +25,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     highestAccepted: ledger.highestEpoch,
     onAccept: (epoch) => ledger.recordEpoch(epoch),
   });
+  warmUpCodecs();
   const { server } = createServer({
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
