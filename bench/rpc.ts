@@ -41,6 +41,9 @@ export interface RpcFigures {
   readonly ratioToNode: number;
   /** The smallest and largest of those ratios. */
   readonly ratioRange: readonly [number, number];
+  /** The same against the bare files under Deno (our own code's cost, the runtime's removed). */
+  readonly ratioToDenoBare: number;
+  readonly ratioToDenoBareRange: readonly [number, number];
   readonly callsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -99,8 +102,8 @@ export async function runRpcBench(
       }
     }
     return Object.fromEntries(RPC_CASES.map((rpcCase) => [rpcCase, {
-      sequential: figures(runs[rpcCase].sequential, runs.node.sequential),
-      concurrent: figures(runs[rpcCase].concurrent, runs.node.concurrent),
+      sequential: figures(runs[rpcCase].sequential, runs.node.sequential, runs.denoBare.sequential),
+      concurrent: figures(runs[rpcCase].concurrent, runs.node.concurrent, runs.denoBare.concurrent),
     }])) as Record<RpcCase, Record<RpcMode, RpcFigures>>;
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
@@ -112,11 +115,14 @@ export async function runRpcBench(
  * seconds apart, and its median reported: load from other work comes and goes over a run, and
  * pairing cancels most of it.
  */
-function figures(runs: LoadResult[], baseline: LoadResult[]): RpcFigures {
-  const ratios = runs.map((run, i) => run.callsPerSecond / baseline[i].callsPerSecond);
+function figures(runs: LoadResult[], node: LoadResult[], denoBare: LoadResult[]): RpcFigures {
+  const ratios = runs.map((run, i) => run.callsPerSecond / node[i].callsPerSecond);
+  const bareRatios = runs.map((run, i) => run.callsPerSecond / denoBare[i].callsPerSecond);
   return {
     ratioToNode: median(ratios),
     ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+    ratioToDenoBare: median(bareRatios),
+    ratioToDenoBareRange: [Math.min(...bareRatios), Math.max(...bareRatios)],
     callsPerSecond: median(runs.map((run) => run.callsPerSecond)),
     p50Ms: median(runs.map((run) => run.p50Ms)),
     p99Ms: median(runs.map((run) => run.p99Ms)),

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { freePorts } from "../harness/ports.ts";
+import { freePorts } from "../../lib/common/ports.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 /** Where the screenshots go (git-ignored test artifacts). */

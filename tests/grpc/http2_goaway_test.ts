@@ -14,7 +14,7 @@ import {
 import { waitForEvent } from "../harness/events.ts";
 import { startLab } from "../harness/lab.ts";
 import type { LabProcess } from "../harness/process.ts";
-import { delay } from "../harness/wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
 
 const CALLS = 3000;
 
@@ -26,7 +26,7 @@ async function assertLivesOn(process: LabProcess, ms = 300): Promise<void> {
   const timer = new AbortController();
   const exited = await Promise.race([
     process.exited.then(() => true),
-    delay(ms, timer.signal).then(() => false, () => true),
+    delay(ms, { signal: timer.signal }).then(() => false, () => true),
   ]);
   timer.abort();
   assert.equal(exited, false, `${process.name} died after receiving a GOAWAY`);

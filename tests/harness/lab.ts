@@ -11,7 +11,7 @@ import {
 } from "../../lib/grpc/grpc.ts";
 import { eventsOf, lastRole } from "./events.ts";
 import { type LabProcess, spawnLab } from "./process.ts";
-import { freePort } from "./ports.ts";
+import { freePort } from "../../lib/common/ports.ts";
 import { startZooKeeper, type ZooKeeperServer } from "./zookeeper.ts";
 
 /** Options for {@linkcode startLab}. */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { checkHealth } from "../../lib/grpc/grpc.ts";
 import { eventsOf, waitForEvent } from "../harness/events.ts";
 import { startLab } from "../harness/lab.ts";
-import { waitFor } from "../harness/wait.ts";
+import { waitFor } from "../../lib/common/wait.ts";
 
 Deno.test("a master in no election says so in its status line, not that it follows", async () => {
   await using lab = await startLab({ masters: 0, worker: false });

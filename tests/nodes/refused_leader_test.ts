@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { checkHealth } from "../../lib/grpc/grpc.ts";
-import { delay } from "../harness/wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
 import { eventsOf, waitForEvent } from "../harness/events.ts";
 import { startLab } from "../harness/lab.ts";
 

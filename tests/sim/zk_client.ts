@@ -39,7 +39,6 @@ export class ModelZkClient implements ZkClient, ClientEnd {
   #sessionId = 0n;
   #timeoutMs: number;
   #lastZxid = 0n;
-  #refusedHandshakes = 0;
   #connection?: ZkConnection;
   #queue: Packet[] = [];
   #pending: Packet[] = [];
@@ -90,10 +89,8 @@ export class ModelZkClient implements ZkClient, ClientEnd {
     return this.#lastZxid;
   }
 
-  /** How many times a server closed the connection before answering the handshake. */
-  get refusedHandshakes(): number {
-    return this.#refusedHandshakes;
-  }
+  /** Closes by a server after TCP connected but before it answered the handshake (refusals). */
+  refusedHandshakes = 0;
 
   /** Starts connecting (the library's `connect()`). */
   start(): void {
@@ -169,7 +166,7 @@ export class ModelZkClient implements ZkClient, ClientEnd {
   /** The server closed the connection. */
   closedByServer(connection: ZkConnection): void {
     if (connection !== this.#connection) return;
-    if (this.#state === "connecting") this.#refusedHandshakes++;
+    if (this.#state === "connecting") this.refusedHandshakes++;
     this.#onClosed();
   }
 

@@ -4,6 +4,7 @@
  * forward_task.ts forwards submitted tasks), always with its epoch and only while its lease holds.
  */
 import { realClock } from "../../common/clock.ts";
+import { delay } from "../../common/backoff.ts";
 import type { MasterConfig } from "../../config/config.ts";
 import { leaderOf } from "../../election/decisions.ts";
 import { LeaderLatch } from "../../election/leader_latch.ts";
@@ -15,6 +16,7 @@ import {
   createServer,
   startServer,
   stopServer,
+  warmUpCodecs,
 } from "../../grpc/grpc.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
 import { type RunContext, untilAborted } from "../process_runner.ts";
@@ -23,9 +25,13 @@ import { masterHandlers } from "./service.ts";
 import { statusLine } from "./status_line.ts";
 import { type CallWorker, LeaderTerms } from "./term.ts";
 
+/** How long a stopping leader waits after its node's deletion before the rest of its shutdown. */
+const HANDOVER_GRACE_MS = 50;
+
 /** Runs a master until `context.signal` aborts, then leaves the election first and stops. */
 export async function runMaster(config: MasterConfig, context: RunContext): Promise<void> {
   const { logger, signal } = context;
+  warmUpCodecs();
   const worker = createMapReduceClient(config.workerAddress);
   // Connect and make one real call now (a health check on the same channel), so the first call
   // after winning the election pays neither for the connection nor for a cold call path.
@@ -79,7 +85,11 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
     onWorkerVerdict: (accepted) => setHealth(accepted ? "SERVING" : "NOT_SERVING"),
   });
   // Leave the election the moment we are asked to stop: the successor takes over while we finish.
-  signal.addEventListener("abort", () => void latch.close(), { once: true });
+  let handingOver = false;
+  signal.addEventListener("abort", () => {
+    handingOver = latch.leadership() !== undefined;
+    void latch.close();
+  }, { once: true });
   const session = new ZkSession(config, {
     logger,
     onEvent: (event) => latch.handleSession(event),
@@ -97,6 +107,10 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   realClock.clearInterval(status);
   terms.end();
   await latch.close();
+  // Our node is gone and the successor is taking over, on the same cores: leave them to it for a
+  // moment before the rest (closing the session, the server, and the channel to the worker, whose
+  // GOAWAY the worker would handle just when the new leader's first call arrives).
+  if (handingOver) await delay(HANDOVER_GRACE_MS);
   await session.close();
   await stopServer(server, 500);
   worker.close();

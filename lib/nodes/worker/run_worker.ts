@@ -5,7 +5,7 @@
  */
 import type { WorkerConfig } from "../../config/config.ts";
 import { EpochFence } from "../../fencing/epoch_fence.ts";
-import { createServer, grpc, startServer, stopServer } from "../../grpc/grpc.ts";
+import { createServer, grpc, startServer, stopServer, warmUpCodecs } from "../../grpc/grpc.ts";
 import { TaskLedger } from "../../tasks/ledger.ts";
 import { isRejection, validateTaskRequest } from "../../tasks/request.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
@@ -35,6 +35,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     // Healthy only while new leaders can be verified: not before ZooKeeper answers.
     onReadyChange: (ready) => setHealth(ready ? "SERVING" : "NOT_SERVING"),
   });
+  warmUpCodecs();
   const { server, setHealth } = createServer({
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
