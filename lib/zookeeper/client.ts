@@ -241,6 +241,7 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
     }).connectionManager;
   const socketOf = () => connectionManager()?.socket;
   const refusals = countRefusedHandshakes(client);
+  guardFraming(client);
 
   /** Runs one library call with a deadline; a server's answer, even an error, confirms the session. */
   function call<T>(
@@ -383,6 +384,41 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
       client.on("state", onState);
       return () => client.removeListener("state", onState);
     },
+  };
+}
+
+/**
+ * Keeps the library's reading of the byte stream in step across connections. It keeps the unread
+ * part of a reply in `pendingBuffer` and never clears it when a connection dies, so a reply cut
+ * short (a connection dropped mid-reply, e.g. by the session's read timeout under load) is glued in
+ * front of the next connection's bytes and every later packet is read at the wrong offset: garbage
+ * error codes thrown from the socket's data handler, which would kill the process. So: a new
+ * connection starts with an empty buffer, and a packet that cannot be read drops the connection
+ * (the library reconnects and fails the calls in flight with CONNECTION_LOSS) instead of throwing.
+ */
+function guardFraming(client: zookeeper.Client): void {
+  const manager = (client as unknown as {
+    connectionManager?: {
+      pendingBuffer: unknown;
+      socket?: { destroy(): void };
+      onSocketData: (...args: unknown[]) => unknown;
+      onSocketClosed: (...args: unknown[]) => unknown;
+    };
+  }).connectionManager;
+  if (!manager) return;
+  const { onSocketData, onSocketClosed } = manager;
+  manager.onSocketClosed = function (this: unknown, ...args: unknown[]) {
+    manager.pendingBuffer = null;
+    return onSocketClosed.apply(this, args);
+  };
+  manager.onSocketData = function (this: unknown, ...args: unknown[]) {
+    try {
+      return onSocketData.apply(this, args);
+    } catch {
+      manager.pendingBuffer = null;
+      manager.socket?.destroy();
+      return undefined;
+    }
   };
 }
 
