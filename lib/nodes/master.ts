@@ -5,6 +5,8 @@
  */
 import { retry } from "../common/backoff.ts";
 import type { MasterConfig } from "../config/config.ts";
+import { describeTls } from "../config/tls.ts";
+import { tlsHint } from "../grpc/credentials.ts";
 import { type Candidate, leaderOf } from "../election/decisions.ts";
 import { readElection } from "../election/read_election.ts";
 import {
@@ -36,7 +38,8 @@ export const LEADER_ELECTION_TASK = "leader_election";
 /** Runs a master until `context.signal` aborts, then leaves the election first and stops. */
 export async function runMaster(config: MasterConfig, context: RunContext): Promise<void> {
   const { logger, signal } = context;
-  const worker = createMapReduceClient(config.workerAddress);
+  logger.info(describeTls(config.tls));
+  const worker = createMapReduceClient(config.workerAddress, config.tls);
   // Connect and make one real call now (a health check on the same channel), so the first call
   // after winning the election pays neither for the connection nor for a cold call path.
   checkHealth(config.workerAddress, { timeoutMs: config.workerTimeoutMs, via: worker }).catch(
@@ -107,7 +110,15 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
       });
     },
   });
-  const port = await startServer(server, config.host, config.port);
+  const port = await startServer(server, config.host, config.port, {
+    tls: config.tls,
+    onRefused: ({ reason, meaning, since }) =>
+      logger.warn("Refused a connection in the TLS handshake", {
+        reason,
+        meaning,
+        sinceLastReport: since,
+      }),
+  });
   const address = `${config.advertiseHost}:${port}`;
   logger.info("Master serving", { name: config.name, address, worker: config.workerAddress });
 
@@ -133,6 +144,7 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
             attempt,
             retryInMs,
             error: describeGrpcError(error),
+            hint: tlsHint(error, config.tls !== undefined),
           }),
       });
       logger.info("The worker accepted our leadership", {

@@ -1,11 +1,15 @@
 /**
  * The worker: performs tasks sent over gRPC (`PerformTask` answers `<message> gatech`) and fences
  * off stale leaders: a call carrying an epoch older than the current leader's is refused with
- * FAILED_PRECONDITION and not performed. Calls without an epoch (plain clients) are served. Each
+ * FAILED_PRECONDITION and not performed. Calls without an epoch (plain clients) are served (under
+ * mutual TLS with WORKER_PLAIN_CLIENTS, only to the certificates named there). Each
  * task id is performed at most once (see task_ledger.ts).
  */
 import type { WorkerConfig } from "../config/config.ts";
+import { describeTls } from "../config/tls.ts";
 import { EpochFence, FenceUnavailableError } from "../fencing/epoch_fence.ts";
+import { plainCallRefusal } from "../fencing/plain_clients.ts";
+import { peerName } from "../grpc/credentials.ts";
 import { createServer, grpc, startServer, stopServer } from "../grpc/grpc.ts";
 import type { RunContext } from "./process_runner.ts";
 import { untilAborted } from "./process_runner.ts";
@@ -16,6 +20,7 @@ import { ZkSession } from "../zookeeper/session.ts";
 /** Runs the worker until `context.signal` aborts, then shuts down in order. */
 export async function runWorker(config: WorkerConfig, context: RunContext): Promise<void> {
   const { logger, signal } = context;
+  logger.info(describeTls(config.tls));
   const ledger = await TaskLedger.open({
     window: config.dedupWindow,
     journalPath: config.journalPath,
@@ -28,6 +33,11 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
       if (isRejection(task)) return callback({ code: task.code, details: task.details });
+      const refusal = plainCallRefusal(task.epoch, peerName(call), config.plainClients);
+      if (refusal) {
+        logger.warn("Refused a task without an epoch", { task: task.taskId, reason: refusal });
+        return callback({ code: grpc.status.PERMISSION_DENIED, details: refusal });
+      }
       fence.admit(task.epoch).then((verdict) => {
         if (verdict.kind !== "accept") {
           logger.warn("Refused a task from a stale leader", {
@@ -59,7 +69,15 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
       });
     },
   });
-  const port = await startServer(server, config.host, config.port);
+  const port = await startServer(server, config.host, config.port, {
+    tls: config.tls,
+    onRefused: ({ reason, meaning, since }) =>
+      logger.warn("Refused a connection in the TLS handshake", {
+        reason,
+        meaning,
+        sinceLastReport: since,
+      }),
+  });
   logger.info(`server listening at ${config.host}:${port}`);
 
   const session = new ZkSession(config, { logger, onEvent: (event) => fence.handleSession(event) });

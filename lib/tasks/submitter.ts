@@ -15,6 +15,7 @@ import {
   grpc,
   isConnectionFailure,
   type MapReduceClient,
+  type TlsCredentials,
 } from "../grpc/grpc.ts";
 import type { ZkClient } from "../zookeeper/client.ts";
 
@@ -68,6 +69,8 @@ export class TaskSubmitter {
     private readonly zk: () => ZkClient | undefined,
     private readonly electionPath: string,
     private readonly resolveAddress: (leader: Candidate) => string = (leader) => leader.address,
+    /** Mutual TLS for the calls to the masters; plaintext when undefined. */
+    private readonly tls?: TlsCredentials,
   ) {}
 
   /** Submits one task; resolves with its one final answer or rejects with a SubmitError. */
@@ -125,7 +128,7 @@ export class TaskSubmitter {
 
   #client(address: string): MapReduceClient {
     let client = this.#clients.get(address);
-    if (!client) this.#clients.set(address, client = createMapReduceClient(address));
+    if (!client) this.#clients.set(address, client = createMapReduceClient(address, this.tls));
     return client;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { type Backend, type Endpoints, LabError, type PrintLogsOptions } from "../backend.ts";
+import { certificatesDir } from "../certificates.ts";
 import { runCommand } from "./run_command.ts";
 import { PROJECT_ROOT } from "../settings.ts";
 import type { LabSettings } from "../settings.ts";
@@ -29,8 +30,12 @@ export class ComposeBackend implements Backend {
 
   constructor(private readonly settings: LabSettings, private readonly compose: string[]) {}
 
-  async up(options: { ensemble: boolean }): Promise<void> {
-    await writeState(this.settings.stateDir, { backend: "compose", ensemble: options.ensemble });
+  async up(options: { ensemble: boolean; tls?: boolean }): Promise<void> {
+    await writeState(this.settings.stateDir, {
+      backend: "compose",
+      ensemble: options.ensemble,
+      ...(options.tls ? { tls: true } : {}),
+    });
     await this.#run(["up", "-d", "--build"], options.ensemble);
   }
 
@@ -115,6 +120,11 @@ export class ComposeBackend implements Backend {
     };
   }
 
+  /** True when `up --tls` started the stack: compose.tls.yaml goes on top of compose.yaml. */
+  async #tls(): Promise<boolean> {
+    return (await readState(this.settings.stateDir))?.tls ?? false;
+  }
+
   async #ensemble(): Promise<boolean> {
     return (await readState(this.settings.stateDir))?.ensemble ?? false;
   }
@@ -136,10 +146,14 @@ export class ComposeBackend implements Backend {
       PROJECT_ROOT,
       "-f",
       join(PROJECT_ROOT, "compose.yaml"),
+      ...(await this.#tls() ? ["-f", join(PROJECT_ROOT, "compose.tls.yaml")] : []),
       ...(ensemble ? ["--profile", "ensemble"] : []),
       ...args,
     ];
-    const env: Record<string, string> = { ELECTION_PATH: this.settings.electionPath };
+    const env: Record<string, string> = {
+      ELECTION_PATH: this.settings.electionPath,
+      LAB_CERTS_DIR: certificatesDir(this.settings.stateDir),
+    };
     if (ensemble && args[0] === "up") env.ZK_SERVERS = ENSEMBLE_ZK_SERVERS;
     const result = await runCommand(command, { inherit: true, env });
     if (!result.success) {

@@ -27,8 +27,8 @@ export class LocalBackend implements Backend {
     this.#runner = new LocalRunner(settings.stateDir, env);
   }
 
-  async up(options: { ensemble: boolean }): Promise<void> {
-    const layout = await this.#layoutForUp(options.ensemble);
+  async up(options: { ensemble: boolean; tls?: boolean }): Promise<void> {
+    const layout = await this.#layoutForUp(options.ensemble, options.tls ?? false);
     const runner = this.#runner;
     const services = runner.services(layout);
     const service = (name: string) => services.find((s) => s.name === name)!;
@@ -133,15 +133,23 @@ export class LocalBackend implements Backend {
   }
 
   /** The layout to start: the recorded one, or a new one when the lab is down. */
-  async #layoutForUp(ensemble: boolean): Promise<LocalLayout> {
+  async #layoutForUp(ensemble: boolean, tls: boolean): Promise<LocalLayout> {
     const state = await readState(this.settings.stateDir);
     if (state?.backend === "compose") {
       throw new LabError(
         'Cannot start the local lab: the lab runs in Compose ("deno task down" first)',
       );
     }
-    if (state?.ensemble === ensemble) return state.local;
+    const sameTls = (state?.tls ?? false) === tls;
+    if (state?.ensemble === ensemble && sameTls) return state.local;
     if (state && await this.#anyRunning(state.local)) {
+      if (!sameTls) {
+        throw new LabError(
+          `Cannot start the local lab ${tls ? "with" : "without"} --tls: it runs ${
+            tls ? "without" : "with"
+          } mutual TLS ("deno task down" first)`,
+        );
+      }
       const running = state.ensemble ? "with" : "without";
       throw new LabError(
         `Cannot start the local lab ${
@@ -151,8 +159,13 @@ export class LocalBackend implements Backend {
     }
     // A new lab: fresh logs, so `logs` shows this run only.
     await Deno.remove(this.#runner.logDir, { recursive: true }).catch(() => {});
-    const layout = planLocalLayout(this.settings, { ensemble });
-    await writeState(this.settings.stateDir, { backend: "local", ensemble, local: layout });
+    const layout = planLocalLayout(this.settings, { ensemble, tls });
+    await writeState(this.settings.stateDir, {
+      backend: "local",
+      ensemble,
+      local: layout,
+      ...(tls ? { tls } : {}),
+    });
     return layout;
   }
 
