@@ -1,18 +1,28 @@
 /**
  * Waiting and retrying: an abortable delay and capped exponential backoff with full jitter, for
- * every "unreachable, try again" path (ZooKeeper at start-up, the worker from the leader).
+ * every "unreachable, try again" path (ZooKeeper at start-up, the worker from the leader). The
+ * clock and the jitter source are injectable (the simulation passes its own).
  */
+import { type Clock, type RandomSource, realClock } from "./clock.ts";
+
+/** Options for {@linkcode delay}. */
+export interface DelayOptions {
+  /** Rejects the delay with the signal's reason as soon as it aborts. */
+  signal?: AbortSignal;
+  /** The clock whose timer waits. Default {@linkcode realClock}. */
+  clock?: Clock;
+}
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as `signal` aborts. */
-export function delay(ms: number, options: { signal?: AbortSignal } = {}): Promise<void> {
-  const { signal } = options;
+export function delay(ms: number, options: DelayOptions = {}): Promise<void> {
+  const { signal, clock = realClock } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
@@ -27,7 +37,7 @@ export interface BackoffOptions {
   /** The largest delay. Default 5000 ms. */
   maxDelayMs?: number;
   /** Jitter source in [0, 1); tests pass a fixed one. Default `Math.random`. */
-  random?: () => number;
+  random?: RandomSource;
 }
 
 /** The delay before attempt `attempt + 1` (attempt counts from 1): full jitter below a capped exponential. */
@@ -40,6 +50,8 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
 
 /** Options for {@linkcode retry}. */
 export interface RetryOptions extends BackoffOptions {
+  /** The clock that times the waits. Default {@linkcode realClock}. */
+  clock?: Clock;
   /** Stops retrying: the returned promise rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Told about each failure before the wait; `delayMs` is the wait that follows. */
@@ -53,7 +65,7 @@ export async function retry<T>(
   fn: (attempt: number) => Promise<T>,
   options: RetryOptions = {},
 ): Promise<T> {
-  const { signal, onError, shouldRetry = () => true } = options;
+  const { signal, clock, onError, shouldRetry = () => true } = options;
   for (let attempt = 1;; attempt++) {
     signal?.throwIfAborted();
     try {
@@ -63,7 +75,7 @@ export async function retry<T>(
       if (!shouldRetry(error)) throw error;
       const delayMs = backoffDelay(attempt, options);
       onError?.(error, attempt, delayMs);
-      await delay(delayMs, { signal });
+      await delay(delayMs, { signal, clock });
     }
   }
 }

@@ -2,7 +2,7 @@
  * LeaderLatch: one master's part in the election, driven by watches, never by polling.
  *
  * Every change (a watch firing, a reconnection, a worker refusing our epoch) schedules one "check":
- * read the election, decide (pure, in election.ts), set the watches the decision needs, and report
+ * read the election, decide (pure, in decisions.ts), set the watches the decision needs, and report
  * the role. Checks run one at a time; triggers during a check make it run once more.
  *
  * Connection loss, as in Curator's LeaderLatch: while disconnected we stop leading at once and keep
@@ -12,22 +12,23 @@
  *
  * A leader may act only while its lease holds: it must have heard from ZooKeeper about its own node
  * within the read timeout (two thirds of the session timeout), measured from when the confirming
- * request was sent (the session's heartbeat keeps such answers coming, see zk_session.ts). Every
+ * request was sent (the session's heartbeat keeps such answers coming, see zookeeper/session.ts; the arithmetic is zookeeper/lease.ts). Every
  * action checks the lease first, and a timer demotes the leader the moment it runs out, so a
  * process that was paused past its session timeout wakes up as a non-leader instead of acting on
  * its old belief. A watch on our own node demotes us the moment the node is deleted.
  */
 import { backoffDelay } from "../common/backoff.ts";
+import { type Clock, type RandomSource, realClock, type TimerId } from "../common/clock.ts";
+import { connectionEffect } from "./connection_effect.ts";
 import {
   type Candidate,
   decide,
   encodeMemberInfo,
-  leaseHolds,
   type MemberInfo,
   memberNodePrefix,
   parseMemberNode,
-  readTimeoutMs,
 } from "./decisions.ts";
+import { leaseHolds, readTimeoutMs } from "../zookeeper/lease.ts";
 import { readElection } from "./read_election.ts";
 import type { Logger } from "../common/log.ts";
 import type { SessionEvent } from "../zookeeper/session.ts";
@@ -52,6 +53,12 @@ export interface LeaderLatchOptions {
   readonly logger: Logger;
   /** Told only when the role really changes (or the leader changes, for a follower). */
   readonly onChange?: (role: LatchRole) => void;
+  /** The clock of the lease and the retries. Default the real one. */
+  readonly clock?: Clock;
+  /** The jitter of the retries. Default `Math.random`. */
+  readonly random?: RandomSource;
+  /** Makes the guid of each new node. Default `crypto.randomUUID`. */
+  readonly newGuid?: () => string;
 }
 
 /** How many checks may follow each other at once before the loop backs off. */
@@ -62,18 +69,23 @@ export class LeaderLatch {
   #lifecycle: "latent" | "started" | "closed" = "latent";
   #role: LatchRole = { role: "none", reason: "not started" };
   #client?: ZkClient;
-  #guid = crypto.randomUUID();
+  #guid: string;
   #ownNode?: string;
   #checking = false;
   #closing?: Promise<void>;
   #again = false;
   #failures = 0;
-  #retryTimer?: ReturnType<typeof setTimeout>;
-  #leaseTimer?: ReturnType<typeof setTimeout>;
+  #retryTimer?: TimerId;
+  #leaseTimer?: TimerId;
   readonly #readTimeoutMs: number;
+  readonly #clock: Clock;
+  readonly #newGuid: () => string;
 
   constructor(private readonly options: LeaderLatchOptions) {
     this.#readTimeoutMs = readTimeoutMs(options.sessionTimeoutMs);
+    this.#clock = options.clock ?? realClock;
+    this.#newGuid = options.newGuid ?? (() => crypto.randomUUID());
+    this.#guid = this.#newGuid();
   }
 
   /** Starts taking part; call {@linkcode handleSession} with every session event. */
@@ -83,24 +95,24 @@ export class LeaderLatch {
     this.#schedule();
   }
 
-  /** Reacts to the ZooKeeper session (the single switch over connection states). */
+  /** Reacts to the ZooKeeper session: the single switch over connection states (see connection_effect.ts). */
   handleSession(event: SessionEvent): void {
     if (this.#lifecycle === "closed") return;
-    switch (event.type) {
-      case "connected":
-        if (event.newSession) {
-          this.#guid = crypto.randomUUID();
-          this.#ownNode = undefined;
-        }
-        this.#client = event.client;
-        return this.#schedule();
-      case "suspended":
-        this.#client = undefined;
-        return this.#setRole({ role: "none", reason: event.reason });
-      case "lost":
-        this.#client = undefined;
+    const effect = connectionEffect(event);
+    // Only a connected session gives us a client to read the election with.
+    this.#client = event.type === "connected" ? event.client : undefined;
+    switch (effect) {
+      case "join":
+        this.#guid = this.#newGuid();
         this.#ownNode = undefined;
-        return this.#setRole({ role: "none", reason: event.reason });
+        return this.#schedule();
+      case "recheck":
+        return this.#schedule();
+      case "suspend":
+        return this.#setRole({ role: "none", reason: reasonOf(event) });
+      case "drop":
+        this.#ownNode = undefined;
+        return this.#setRole({ role: "none", reason: reasonOf(event) });
     }
   }
 
@@ -129,7 +141,7 @@ export class LeaderLatch {
 
   async #leave(): Promise<void> {
     this.#lifecycle = "closed";
-    clearTimeout(this.#retryTimer);
+    this.#clock.clearTimeout(this.#retryTimer);
     const client = this.#client;
     const ownNode = this.#ownNode;
     this.#client = undefined;
@@ -165,7 +177,7 @@ export class LeaderLatch {
       this.#again = true;
       return;
     }
-    clearTimeout(this.#retryTimer);
+    this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     void this.#runChecks();
   }
@@ -182,7 +194,11 @@ export class LeaderLatch {
       this.#failures = 0;
     } catch (error) {
       this.#failures++;
-      const delayMs = backoffDelay(this.#failures, { minDelayMs: 50, maxDelayMs: 2000 });
+      const delayMs = backoffDelay(this.#failures, {
+        minDelayMs: 50,
+        maxDelayMs: 2000,
+        random: this.options.random,
+      });
       this.options.logger.warn("Election check failed", {
         error: error instanceof Error ? error.message : String(error),
         attempt: this.#failures,
@@ -191,7 +207,7 @@ export class LeaderLatch {
       if (this.#role.role === "leader") {
         this.#setRole({ role: "none", reason: "cannot confirm leadership with ZooKeeper" });
       }
-      this.#retryTimer = setTimeout(() => this.#schedule(), delayMs);
+      this.#retryTimer = this.#clock.setTimeout(() => this.#schedule(), delayMs);
     } finally {
       this.#checking = false;
     }
@@ -303,20 +319,23 @@ export class LeaderLatch {
   }
 
   #stopLease(): void {
-    clearTimeout(this.#leaseTimer);
+    this.#clock.clearTimeout(this.#leaseTimer);
     this.#leaseTimer = undefined;
   }
 
   #armLeaseTimer(): void {
-    clearTimeout(this.#leaseTimer);
-    const remaining = this.#confirmedAt() + this.#readTimeoutMs - performance.now();
-    this.#leaseTimer = setTimeout(() => this.#checkLease(true), Math.max(0, remaining) + 1);
+    this.#clock.clearTimeout(this.#leaseTimer);
+    const remaining = this.#confirmedAt() + this.#readTimeoutMs - this.#clock.now();
+    this.#leaseTimer = this.#clock.setTimeout(
+      () => this.#checkLease(true),
+      Math.max(0, remaining) + 1,
+    );
   }
 
   /** Demotes a leader whose lease has run out; otherwise follows the lease's renewals. */
   #checkLease(fromTimer = false): void {
     if (this.#role.role !== "leader") return;
-    const now = performance.now();
+    const now = this.#clock.now();
     const confirmedAt = this.#confirmedAt();
     if (leaseHolds(confirmedAt, now, this.options.sessionTimeoutMs)) {
       if (fromTimer) this.#armLeaseTimer();
@@ -337,4 +356,8 @@ function isChange(previous: LatchRole, next: LatchRole): boolean {
     return previous.leader.epoch !== next.leader.epoch;
   }
   return false;
+}
+
+function reasonOf(event: SessionEvent): string {
+  return event.type === "connected" ? "connected" : event.reason;
 }

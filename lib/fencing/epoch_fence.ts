@@ -16,6 +16,7 @@ import {
   judgeVerified,
 } from "./rules.ts";
 import type { Logger } from "../common/log.ts";
+import { type Clock, realClock } from "../common/clock.ts";
 import type { SessionEvent } from "../zookeeper/session.ts";
 import type { ZkClient } from "../zookeeper/client.ts";
 
@@ -24,23 +25,29 @@ export class FenceUnavailableError extends Error {
   override name = "FenceUnavailableError";
 }
 
+/** Options for {@linkcode EpochFence}. */
+export interface EpochFenceOptions {
+  /** The election whose leader the fence follows. */
+  readonly electionPath: string;
+  readonly logger: Logger;
+  /** The highest epoch accepted before (from the worker's journal). */
+  readonly highestAccepted?: bigint;
+  /** Told about each newly accepted epoch, before the task it came with is performed. */
+  readonly onAccept?: (epoch: bigint) => void;
+  /** The clock of verifications and read retries. Default the real one. */
+  readonly clock?: Clock;
+}
+
 /** See the module comment. */
 export class EpochFence {
   #state: FenceState;
   #client?: ZkClient;
   #verification?: { startedAt: number; result: Promise<bigint> };
   #watchRead?: Promise<void>;
+  readonly #clock: Clock;
 
-  constructor(
-    private readonly electionPath: string,
-    private readonly logger: Logger,
-    private readonly options: {
-      /** The highest epoch accepted before (from the worker's journal). */
-      readonly highestAccepted?: bigint;
-      /** Told about each newly accepted epoch, before the task it came with is performed. */
-      readonly onAccept?: (epoch: bigint) => void;
-    } = {},
-  ) {
+  constructor(private readonly options: EpochFenceOptions) {
+    this.#clock = options.clock ?? realClock;
     this.#state = { highestAccepted: options.highestAccepted ?? 0n, leaderEpoch: 0n };
   }
 
@@ -57,11 +64,11 @@ export class EpochFence {
 
   /** Judges a request's epoch, asking ZooKeeper when it is unknown; accepting raises the floor. */
   async admit(epoch: bigint): Promise<FinalVerdict> {
-    const arrivedAt = performance.now();
+    const arrivedAt = this.#clock.now();
     const first = judgeEpoch(epoch, this.#state);
     const verdict = first.kind === "verify" ? await this.#verify(epoch, arrivedAt) : first;
     if (verdict.kind === "accept" && epoch > this.#state.highestAccepted) {
-      this.logger.info("Accepted a new leader epoch", {
+      this.options.logger.info("Accepted a new leader epoch", {
         epoch,
         previous: this.#state.highestAccepted,
       });
@@ -99,18 +106,21 @@ export class EpochFence {
 
   async #readAndWatch(client: ZkClient): Promise<void> {
     try {
-      const order = await readElection(client, this.electionPath, {
+      const order = await readElection(client, this.options.electionPath, {
         childWatcher: this.#onElectionChange,
       });
       // A missing path sets no child watch: watch for its creation instead.
-      if (order.length === 0 && !(await client.exists(this.electionPath, this.#onElectionChange))) {
+      if (
+        order.length === 0 &&
+        !(await client.exists(this.options.electionPath, this.#onElectionChange))
+      ) {
         this.#learnLeaderEpoch(0n);
         return;
       }
       this.#learnLeaderEpoch(leaderOf(order)?.epoch ?? 0n);
     } catch (error) {
-      this.logger.warn("Cannot read the election", { error: String(error) });
-      setTimeout(this.#onElectionChange, 200);
+      this.options.logger.warn("Cannot read the election", { error: String(error) });
+      this.#clock.setTimeout(this.#onElectionChange, 200);
     }
   }
 
@@ -136,14 +146,15 @@ export class EpochFence {
     const result = (async () => {
       try {
         await client.sync();
-        const leaderEpoch = leaderOf(await readElection(client, this.electionPath))?.epoch ?? 0n;
+        const leaderEpoch =
+          leaderOf(await readElection(client, this.options.electionPath))?.epoch ?? 0n;
         this.#learnLeaderEpoch(leaderEpoch);
         return leaderEpoch;
       } catch (error) {
         throw new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);
       }
     })();
-    const verification = { startedAt: performance.now(), result };
+    const verification = { startedAt: this.#clock.now(), result };
     this.#verification = verification;
     const forget = () => {
       if (this.#verification === verification) this.#verification = undefined;

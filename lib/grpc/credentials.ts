@@ -13,6 +13,7 @@
  *   lost (never the protection).
  */
 import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "../common/log.ts";
 import type { Buffer } from "node:buffer";
 import { isIP } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
@@ -106,6 +107,16 @@ export function watchRefusedConnections(
     if (credentials._isSecure()) http2Server.on("tlsClientError", onError);
     return http2Server;
   };
+}
+
+/** Logs each reported refusal as one warning (for {@linkcode watchRefusedConnections}). */
+export function logRefusals(logger: Logger): (refused: RefusedConnection) => void {
+  return ({ reason, meaning, since }) =>
+    logger.warn("Refused a connection in the TLS handshake", {
+      reason,
+      meaning,
+      sinceLastReport: since,
+    });
 }
 
 /** What a server-side handshake failure means, in the words of the lab's settings. */

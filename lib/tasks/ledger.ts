@@ -10,8 +10,7 @@
  * (it is not fsync'ed), and it is also the record the chaos suite's checker reads.
  */
 
-/** The task id of a new leader's announcement; it is performed once per epoch, not once ever. */
-export const ANNOUNCEMENT_TASK = "leader_election";
+import { ANNOUNCEMENT_TASK } from "./protocol.ts";
 
 /** One line of the journal. */
 export type JournalEntry =

@@ -18,14 +18,7 @@ import {
   type TlsCredentials,
 } from "../grpc/grpc.ts";
 import type { ZkClient } from "../zookeeper/client.ts";
-
-/** Failures that a new leader may cure: the next attempt asks ZooKeeper again. */
-const RETRIED_CODES = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.FAILED_PRECONDITION,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.CANCELLED,
-]);
+import { RETRIED_CODES } from "./protocol.ts";
 
 /** A task that got no answer within its deadline, or an answer that retrying cannot change. */
 export class SubmitError extends Error {

@@ -11,10 +11,11 @@
  * a leader's lease (see leader_latch.ts) fresh.
  */
 import { retry } from "../common/backoff.ts";
-import { readTimeoutMs } from "../election/decisions.ts";
+import { type Clock, type RandomSource, realClock, type TimerId } from "../common/clock.ts";
+import { readTimeoutMs } from "./lease.ts";
 import type { ZooKeeperConfig } from "../config/config.ts";
 import type { Logger } from "../common/log.ts";
-import { connectZk, type ZkClient } from "./client.ts";
+import { type ConnectOptions, connectZk, type ZkClient } from "./client.ts";
 
 /** A change of the session, in the order it happens. */
 export type SessionEvent =
@@ -29,6 +30,12 @@ export type SessionEvent =
 export interface ZkSessionOptions {
   readonly logger: Logger;
   readonly onEvent: (event: SessionEvent) => void;
+  /** The clock of the heartbeat and the reconnection backoff. Default the real one. */
+  readonly clock?: Clock;
+  /** The jitter of the reconnection backoff. Default `Math.random`. */
+  readonly random?: RandomSource;
+  /** Opens one session. Default {@linkcode connectZk}; the simulation passes a model's. */
+  readonly connect?: (options: ConnectOptions) => Promise<ZkClient>;
 }
 
 /** See the module comment. */
@@ -37,14 +44,18 @@ export class ZkSession {
   #connected = false;
   #closed = new AbortController();
   #generation = 0;
-  #heartbeat?: ReturnType<typeof setInterval>;
+  #heartbeat?: TimerId;
   /** When the connection last changed (connected or lost): silence is measured from here at most. */
   #stateSince = 0;
+
+  readonly #clock: Clock;
 
   constructor(
     private readonly config: ZooKeeperConfig,
     private readonly options: ZkSessionOptions,
-  ) {}
+  ) {
+    this.#clock = options.clock ?? realClock;
+  }
 
   /** The client while connected, else undefined. */
   get client(): ZkClient | undefined {
@@ -59,7 +70,7 @@ export class ZkSession {
   /** Ends the session: our ephemeral nodes vanish now, not after the session timeout. */
   async close(): Promise<void> {
     this.#closed.abort(new Error("ZooKeeper session closed"));
-    clearInterval(this.#heartbeat);
+    this.#clock.clearInterval(this.#heartbeat);
     const client = this.#client;
     this.#client = undefined;
     this.#connected = false;
@@ -67,7 +78,7 @@ export class ZkSession {
   }
 
   #drop(reason: string): void {
-    clearInterval(this.#heartbeat);
+    this.#clock.clearInterval(this.#heartbeat);
     const client = this.#client;
     this.#client = undefined;
     this.#connected = false;
@@ -81,11 +92,12 @@ export class ZkSession {
     const { zkServers, sessionTimeoutMs, zkAuth } = this.config;
     const servers = zkServers.join(",");
     const generation = ++this.#generation;
+    const connect = this.options.connect ?? connectZk;
     let client: ZkClient;
     try {
       client = await retry(
         () =>
-          connectZk({
+          connect({
             servers: zkServers,
             sessionTimeoutMs,
             auth: zkAuth,
@@ -96,6 +108,8 @@ export class ZkSession {
           signal: this.#closed.signal,
           minDelayMs: 100,
           maxDelayMs: 5000,
+          clock: this.#clock,
+          random: this.options.random,
           onError: (error, attempt, delayMs) =>
             logger.warn("Cannot connect to ZooKeeper", {
               servers,
@@ -114,7 +128,7 @@ export class ZkSession {
     }
     this.#client = client;
     this.#connected = true;
-    this.#stateSince = performance.now();
+    this.#stateSince = this.#clock.now();
     this.#startHeartbeat(client);
     logger.info("Connected to ZooKeeper", {
       servers,
@@ -125,21 +139,21 @@ export class ZkSession {
   }
 
   #startHeartbeat(client: ZkClient): void {
-    clearInterval(this.#heartbeat);
+    this.#clock.clearInterval(this.#heartbeat);
     const readTimeout = readTimeoutMs(this.config.sessionTimeoutMs);
-    this.#heartbeat = setInterval(() => {
+    this.#heartbeat = this.#clock.setInterval(() => {
       if (client !== this.#client) return;
       if (!this.#connected) {
         // Once TCP connects, the library gives the handshake no deadline: a server that accepts but
         // never answers (a JVM still starting up) would hold a reconnection forever.
-        if (performance.now() - this.#stateSince > readTimeout) {
-          this.#stateSince = performance.now();
+        if (this.#clock.now() - this.#stateSince > readTimeout) {
+          this.#stateSince = this.#clock.now();
           this.options.logger.warn("ZooKeeper has not taken us back yet; trying again");
           client.dropConnection();
         }
         return;
       }
-      const silentMs = performance.now() - Math.max(client.lastConfirmedAt, this.#stateSince);
+      const silentMs = this.#clock.now() - Math.max(client.lastConfirmedAt, this.#stateSince);
       if (silentMs > readTimeout) {
         this.options.logger.warn("No answer from ZooKeeper; reconnecting", {
           silentMs: Math.round(silentMs),
@@ -159,14 +173,14 @@ export class ZkSession {
       case "connected":
         if (this.#connected) return;
         this.#connected = true;
-        this.#stateSince = performance.now();
+        this.#stateSince = this.#clock.now();
         logger.info("Reconnected to ZooKeeper", { session: `0x${client.sessionId.toString(16)}` });
         return onEvent({ type: "connected", client, newSession: false });
       case "disconnected":
       case "read-only":
         if (!this.#connected) return;
         this.#connected = false;
-        this.#stateSince = performance.now();
+        this.#stateSince = this.#clock.now();
         logger.warn("Disconnected from ZooKeeper", { state });
         return onEvent({ type: "suspended", reason: `ZooKeeper connection ${state}` });
       case "expired":

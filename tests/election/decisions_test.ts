@@ -1,22 +1,19 @@
 /**
- * Unit tests of `lib/election/decisions.ts`: node names, member data, which children count, the election's
- * decisions and the lease, all with plain data and plain numbers as the clock.
+ * Unit tests of `lib/election/decisions.ts`: node names, member data, which children count and the
+ * election's decisions, all with plain data.
  */
 import assert from "node:assert/strict";
 import {
   type Candidate,
-  connectionEffect,
   decide,
   decodeMemberInfo,
   electionOrder,
   encodeMemberInfo,
   leaderOf,
-  leaseHolds,
   MEMBER_PREFIX,
   memberNodePrefix,
   type NodeFacts,
   parseMemberNode,
-  readTimeoutMs,
   toCandidate,
 } from "../../lib/election/decisions.ts";
 
@@ -306,51 +303,4 @@ Deno.test("decide rejoins when our following node is owned by a different sessio
   assert.deepEqual(decide(ORDER, { node: ORDER[2].node, sessionId: SESSION_A }), {
     kind: "rejoin",
   });
-});
-
-// --- connectionEffect ---------------------------------------------------------------------------
-
-Deno.test("connectionEffect rechecks the election when connected", () => {
-  assert.equal(connectionEffect("connected"), "recheck");
-});
-
-Deno.test("connectionEffect suspends leadership when disconnected", () => {
-  assert.equal(connectionEffect("disconnected"), "suspend");
-});
-
-Deno.test("connectionEffect suspends leadership when read-only", () => {
-  assert.equal(connectionEffect("read-only"), "suspend");
-});
-
-Deno.test("connectionEffect starts a new session when expired", () => {
-  assert.equal(connectionEffect("expired"), "new-session");
-});
-
-// --- readTimeoutMs and leaseHolds ---------------------------------------------------------------
-
-Deno.test("readTimeoutMs is two thirds of the session timeout, rounded down", () => {
-  assert.equal(readTimeoutMs(3000), 2000);
-  assert.equal(readTimeoutMs(4000), 2666);
-  assert.equal(readTimeoutMs(400), 266);
-});
-
-Deno.test("leaseHolds right after the confirming request was sent", () => {
-  assert.equal(leaseHolds(1000, 1000, 3000), true);
-});
-
-Deno.test("leaseHolds until just before the read timeout has passed", () => {
-  assert.equal(leaseHolds(1000, 2999, 3000), true);
-});
-
-Deno.test("leaseHolds ends exactly at the read timeout", () => {
-  assert.equal(leaseHolds(1000, 3000, 3000), false);
-});
-
-Deno.test("leaseHolds ends long before the session timeout", () => {
-  assert.equal(leaseHolds(1000, 3999, 3000), false);
-});
-
-Deno.test("leaseHolds follows the rounded-down read timeout", () => {
-  assert.equal(leaseHolds(0, 2665, 4000), true);
-  assert.equal(leaseHolds(0, 2666, 4000), false);
 });

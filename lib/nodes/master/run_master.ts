@@ -1,0 +1,102 @@
+/**
+ * A master process, wired: serves the lab's gRPC service, takes part in the election through a
+ * LeaderLatch and, while it leads, drives the worker (term.ts announces the leadership,
+ * forward_task.ts forwards submitted tasks), always with its epoch and only while its lease holds.
+ */
+import type { MasterConfig } from "../../config/config.ts";
+import { describeTls } from "../../config/tls.ts";
+import { leaderOf } from "../../election/decisions.ts";
+import { LeaderLatch } from "../../election/leader_latch.ts";
+import { readElection } from "../../election/read_election.ts";
+import {
+  callUnary,
+  checkHealth,
+  createMapReduceClient,
+  createServer,
+  startServer,
+  stopServer,
+} from "../../grpc/grpc.ts";
+import { logRefusals, tlsHint } from "../../grpc/credentials.ts";
+import { ZkSession } from "../../zookeeper/session.ts";
+import { type RunContext, untilAborted } from "../process_runner.ts";
+import { forwardTask } from "./forward_task.ts";
+import { masterHandlers } from "./service.ts";
+import { type CallWorker, LeaderTerms } from "./term.ts";
+
+/** Runs a master until `context.signal` aborts, then leaves the election first and stops. */
+export async function runMaster(config: MasterConfig, context: RunContext): Promise<void> {
+  const { logger, signal } = context;
+  logger.info(describeTls(config.tls));
+  const worker = createMapReduceClient(config.workerAddress, config.tls);
+  // Connect and make one real call now (a health check on the same channel), so the first call
+  // after winning the election pays neither for the connection nor for a cold call path.
+  checkHealth(config.workerAddress, { timeoutMs: config.workerTimeoutMs, via: worker }).catch(
+    () => {
+      // The worker may not be up yet; the leader's own calls retry.
+    },
+  );
+  const callWorker: CallWorker = (request, options) =>
+    callUnary(worker, "PerformTask", request, options);
+
+  const { server, setHealth } = createServer(masterHandlers((task) =>
+    forwardTask(task, {
+      name: config.name,
+      latch,
+      callWorker,
+      workerTimeoutMs: config.workerTimeoutMs,
+      findLeader: async () => {
+        const client = session.client;
+        return client ? leaderOf(await readElection(client, config.electionPath)) : undefined;
+      },
+    })
+  ));
+  const port = await startServer(server, config.host, config.port, {
+    tls: config.tls,
+    onRefused: logRefusals(logger),
+  });
+  const address = `${config.advertiseHost}:${port}`;
+  logger.info("Master serving", { name: config.name, address, worker: config.workerAddress });
+
+  // The handlers above use `latch` and `session`; none of them runs before these lines, because
+  // calls are served only from later event-loop turns.
+  const terms: LeaderTerms = new LeaderTerms({
+    latch: { leadership: () => latch.leadership(), recheck: (reason) => latch.recheck(reason) },
+    callWorker,
+    workerAddress: config.workerAddress,
+    workerTimeoutMs: config.workerTimeoutMs,
+    logger,
+    explain: (error) => tlsHint(error, config.tls !== undefined),
+  });
+  const latch = new LeaderLatch({
+    electionPath: config.electionPath,
+    member: { name: config.name, address },
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    logger,
+    onChange: (role) => {
+      setHealth(role.role === "none" ? "NOT_SERVING" : "SERVING");
+      terms.onRoleChange(role);
+    },
+  });
+  // Leave the election the moment we are asked to stop: the successor takes over while we finish.
+  signal.addEventListener("abort", () => void latch.close(), { once: true });
+  const session = new ZkSession(config, {
+    logger,
+    onEvent: (event) => latch.handleSession(event),
+  });
+  latch.start();
+  session.start();
+
+  const status = setInterval(() => {
+    logger.info(latch.leadership() ? "I am the leader" : "I am the follower");
+  }, config.statusIntervalMs);
+
+  await untilAborted(signal);
+  // Leave the election first, so the successor takes over while we finish the rest.
+  clearInterval(status);
+  terms.end();
+  await latch.close();
+  await session.close();
+  await stopServer(server, 500);
+  worker.close();
+  logger.info("Master stopped");
+}

@@ -1,0 +1,32 @@
+/**
+ * The master's gRPC service: SubmitTask validates the request and hands it to the leader's
+ * forwarding (forward_task.ts); PerformTask belongs to the worker.
+ */
+import { grpc, type MapReduceHandlers } from "../../grpc/grpc.ts";
+import { isRejection, validateTaskRequest, type ValidTask } from "../../tasks/request.ts";
+import type { SubmitAnswer } from "./forward_task.ts";
+
+/** The master's handlers; `submit` answers each valid SubmitTask. */
+export function masterHandlers(
+  submit: (task: ValidTask) => Promise<SubmitAnswer>,
+): MapReduceHandlers {
+  return {
+    SubmitTask(call, callback) {
+      const task = validateTaskRequest(call.request);
+      if (isRejection(task)) return callback({ code: task.code, details: task.details });
+      submit(task).then(
+        (answer) =>
+          "reply" in answer
+            ? callback(null, answer.reply)
+            : callback({ code: answer.code, details: answer.details }),
+        (error) => callback({ code: grpc.status.INTERNAL, details: String(error) }),
+      );
+    },
+    PerformTask(_call, callback) {
+      return callback({
+        code: grpc.status.UNIMPLEMENTED,
+        details: "Masters take SubmitTask; PerformTask is served by the worker",
+      });
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The worker's handling of one PerformTask, as plain code with its parts injected: the fence
+ * judges the epoch (a stale leader's task is refused with FAILED_PRECONDITION and not performed),
+ * the ledger makes each task id happen at most once, and performing a task answers
+ * `<message> gatech`. The gRPC server around it is wired in run_worker.ts.
+ */
+import type { Logger } from "../../common/log.ts";
+import { type EpochFence, FenceUnavailableError } from "../../fencing/epoch_fence.ts";
+import { grpc, type TaskResponse } from "../../grpc/grpc.ts";
+import type { TaskLedger } from "../../tasks/ledger.ts";
+import type { TaskRejection, ValidTask } from "../../tasks/request.ts";
+
+/** The answer to a PerformTask: the reply or the status to send. */
+export type PerformAnswer = { readonly reply: TaskResponse } | TaskRejection;
+
+/** What {@linkcode performTask} needs. */
+export interface PerformDeps {
+  readonly fence: Pick<EpochFence, "admit">;
+  readonly ledger: Pick<TaskLedger, "lookup" | "recordTask">;
+  readonly logger: Logger;
+}
+
+/** Judges, deduplicates and performs one valid task. */
+export async function performTask(task: ValidTask, deps: PerformDeps): Promise<PerformAnswer> {
+  const { fence, ledger, logger } = deps;
+  let verdict;
+  try {
+    verdict = await fence.admit(task.epoch);
+  } catch (error) {
+    const code = error instanceof FenceUnavailableError
+      ? grpc.status.UNAVAILABLE
+      : grpc.status.INTERNAL;
+    return { code, details: error instanceof Error ? error.message : String(error) };
+  }
+  if (verdict.kind !== "accept") {
+    logger.warn("Refused a task from a stale leader", {
+      task: task.taskId,
+      reason: verdict.reason,
+    });
+    return { code: grpc.status.FAILED_PRECONDITION, details: verdict.reason };
+  }
+  const earlier = ledger.lookup(task.taskId, task.epoch);
+  if (earlier !== undefined) {
+    logger.info("Task already performed; returning its first result", { task: task.taskId });
+    return { reply: { message: earlier } };
+  }
+  const result = `${task.message} gatech`;
+  ledger.recordTask(task.taskId, task.epoch, result);
+  logger.info(`Performing task: ${task.taskId}`);
+  return { reply: { message: result } };
+}
