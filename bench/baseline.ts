@@ -13,6 +13,7 @@ const FILES = [
   "proto.mjs",
   "server.mjs",
   "client.mjs",
+  "tls.mjs",
 ];
 const PINNED = ["@grpc/grpc-js", "@grpc/proto-loader"];
 /** The lab's proto, which the baseline loads too. */

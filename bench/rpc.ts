@@ -9,7 +9,11 @@
  *   epoch: the leader's code path and the worker's full handling (fence, dedup, one log line);
  * - `node`: the bare grpc-js client and server under Node.js, the baseline;
  * - `denoBare`: the same bare files under Deno, which separates the runtime from our code;
- * - `submit`: the client path, SubmitTask to the leader, which calls the worker's PerformTask.
+ * - `submit`: the client path, SubmitTask to the leader, which calls the worker's PerformTask;
+ * - `labTls`, `nodeTls`, `denoBareTls`: `lab`, `node` and `denoBare` again over mutual TLS, with
+ *   the same certificates (the lab's generator) on every side: a second worker started with
+ *   TLS_CA/TLS_CERT/TLS_KEY on the same election, the bare server and client given `--tls-dir`.
+ *   Their ratios compare with Node over mutual TLS and with the same case in plaintext.
  */
 import { spawnLab } from "../tests/harness/process.ts";
 import type { LabProcess } from "../tests/harness/process.ts";
@@ -31,14 +35,39 @@ export interface LoadResult {
 }
 
 /** The cases, in the order of the report. */
-export const RPC_CASES = ["lab", "node", "denoBare", "submit"] as const;
+export const RPC_CASES = [
+  "lab",
+  "node",
+  "denoBare",
+  "submit",
+  "labTls",
+  "nodeTls",
+  "denoBareTls",
+] as const;
 export type RpcCase = typeof RPC_CASES[number];
+
+/** The cases over mutual TLS, each with its plaintext twin. */
+const TLS_TWINS: Partial<Record<RpcCase, RpcCase>> = {
+  labTls: "lab",
+  nodeTls: "node",
+  denoBareTls: "denoBare",
+};
+
+/** The Node baseline a case is compared with: the one on the same transport. */
+function baselineOf(rpcCase: RpcCase): RpcCase {
+  return rpcCase in TLS_TWINS ? "nodeTls" : "node";
+}
 export type RpcMode = "sequential" | "concurrent";
 
 /** Medians over the repetitions of one case and mode, and every repetition. */
 export interface RpcFigures {
-  /** The median over repetitions of this case's calls/s divided by the Node baseline's. */
+  /**
+   * The median over repetitions of this case's calls/s divided by the Node baseline's (over
+   * mutual TLS for the TLS cases).
+   */
   readonly ratioToNode: number;
+  /** TLS cases: the same median ratio to the plaintext twin (lab, node, denoBare). */
+  readonly ratioToPlaintext?: number;
   /** The smallest and largest of those ratios. */
   readonly ratioRange: readonly [number, number];
   readonly callsPerSecond: number;
@@ -59,6 +88,8 @@ export interface RpcBenchOptions {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly concurrency: number;
+  /** The certificates (lib/lab/certificates.ts) and the worker that serves over mutual TLS. */
+  readonly tls: { readonly certificatesDir: string; readonly workerAddress: string };
   readonly onRun?: (rpcCase: RpcCase, mode: RpcMode, result: LoadResult) => void;
 }
 
@@ -68,12 +99,12 @@ export async function runRpcBench(
 ): Promise<Record<RpcCase, Record<RpcMode, RpcFigures>>> {
   const servers: LabProcess[] = [];
   try {
-    const bareAddress = async (runtime: Runtime) => {
+    const bareAddress = async (runtime: Runtime, tls = false) => {
       const server = options.baseline.spawn(
         runtime,
         "server.mjs",
-        [`--proto=${PROTO_PATH}`],
-        `${runtime}-server`,
+        [`--proto=${PROTO_PATH}`, ...(tls ? [`--tls-dir=${options.tls.certificatesDir}`] : [])],
+        `${runtime}-server${tls ? "-tls" : ""}`,
       );
       servers.push(server);
       const { text } = await server.waitForLine(/^listening \d+$/, { timeoutMs: 20_000 });
@@ -84,6 +115,9 @@ export async function runRpcBench(
       node: await bareAddress("node"),
       denoBare: await bareAddress("deno"),
       submit: options.leaderAddress,
+      labTls: options.tls.workerAddress,
+      nodeTls: await bareAddress("node", true),
+      denoBareTls: await bareAddress("deno", true),
     };
     const runs = Object.fromEntries(
       RPC_CASES.map((c) => [c, { sequential: [], concurrent: [] }]),
@@ -98,9 +132,17 @@ export async function runRpcBench(
         }
       }
     }
+    const modeFigures = (rpcCase: RpcCase, mode: RpcMode) => {
+      const twin = TLS_TWINS[rpcCase];
+      return figures(
+        runs[rpcCase][mode],
+        runs[baselineOf(rpcCase)][mode],
+        twin && runs[twin][mode],
+      );
+    };
     return Object.fromEntries(RPC_CASES.map((rpcCase) => [rpcCase, {
-      sequential: figures(runs[rpcCase].sequential, runs.node.sequential),
-      concurrent: figures(runs[rpcCase].concurrent, runs.node.concurrent),
+      sequential: modeFigures(rpcCase, "sequential"),
+      concurrent: modeFigures(rpcCase, "concurrent"),
     }])) as Record<RpcCase, Record<RpcMode, RpcFigures>>;
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
@@ -112,10 +154,17 @@ export async function runRpcBench(
  * seconds apart, and its median reported: load from other work comes and goes over a run, and
  * pairing cancels most of it.
  */
-function figures(runs: LoadResult[], baseline: LoadResult[]): RpcFigures {
+function figures(runs: LoadResult[], baseline: LoadResult[], plaintext?: LoadResult[]): RpcFigures {
   const ratios = runs.map((run, i) => run.callsPerSecond / baseline[i].callsPerSecond);
   return {
     ratioToNode: median(ratios),
+    ...(plaintext
+      ? {
+        ratioToPlaintext: median(
+          runs.map((run, i) => run.callsPerSecond / plaintext[i].callsPerSecond),
+        ),
+      }
+      : {}),
     ratioRange: [Math.min(...ratios), Math.max(...ratios)],
     callsPerSecond: median(runs.map((run) => run.callsPerSecond)),
     p50Ms: median(runs.map((run) => run.p50Ms)),
@@ -141,12 +190,18 @@ async function runClient(
     `--duration-ms=${options.durationMs}`,
     // Unique task ids: the worker performs each id once and answers repeats from memory.
     `--prefix=bench-${rpcCase}-${mode}-${repetition}-${crypto.randomUUID().slice(0, 8)}`,
-    `--epoch=${rpcCase === "lab" ? options.epoch : 0n}`,
+    `--epoch=${rpcCase === "lab" || rpcCase === "labTls" ? options.epoch : 0n}`,
+    ...(rpcCase in TLS_TWINS ? [`--tls-dir=${options.tls.certificatesDir}`] : []),
   ];
   const name = `${rpcCase}-${mode}-client`;
-  const client = rpcCase === "lab" || rpcCase === "submit"
+  const client = rpcCase === "lab" || rpcCase === "submit" || rpcCase === "labTls"
     ? spawnLab("bench/rpc_client.ts", { name, env: {}, args })
-    : options.baseline.spawn(rpcCase === "node" ? "node" : "deno", "client.mjs", args, name);
+    : options.baseline.spawn(
+      rpcCase === "node" || rpcCase === "nodeTls" ? "node" : "deno",
+      "client.mjs",
+      args,
+      name,
+    );
   try {
     const { text } = await client.waitForLine((line) => line.startsWith(`${RESULT_TAG} `), {
       timeoutMs: options.warmupMs + options.durationMs + 30_000,
