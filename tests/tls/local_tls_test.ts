@@ -23,13 +23,25 @@ Deno.test("deno task up --tls runs the walkthrough over mutual TLS on the local 
     assert.match(up, /mutual TLS on every gRPC connection/);
     pids = lab.pids();
     for (const service of ["worker", "master1", "master2"]) {
-      assert.match(
-        lab.log(service),
+      // master2 may still be starting when up returns (it waits for master1's leadership only).
+      await lab.waitForLog(
+        service,
         new RegExp(`Mutual TLS is on: .* this process is "${service}"`),
       );
     }
     assert.match(await lab.ok("rpc"), /We got: Hello, worker! gatech$/m);
-    assert.match(await lab.ok("status"), /gRPC: mutual TLS/);
+    // Each probe has a 1 s deadline, which a loaded machine may miss (a TLS handshake costs more):
+    // ask again until every gRPC service answers, within a deadline.
+    const serving = (status: string) =>
+      ["worker", "master1", "master2"].every((service) =>
+        new RegExp(`│ ${service} +│ [^│]+│ grpc health │ ok: SERVING`).test(status)
+      );
+    let status = "";
+    for (const deadline = Date.now() + 30_000; !serving(status) && Date.now() < deadline;) {
+      status = (await lab.task("status")).stdout;
+    }
+    assert.match(status, /gRPC: mutual TLS/);
+    assert.ok(serving(status), status);
     assert.match(await lab.ok("submit", "secured"), /Task \S+: secured gatech/);
     assert.match(await lab.ok("failover"), /rejoined as a follower/);
 
