@@ -6,7 +6,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Env } from "../config/config.ts";
-import { LabError } from "../lab/backend.ts";
 
 /** One server of the local ZooKeeper (standalone: one of these, without quorum ports). */
 export interface ZooKeeperServer {
@@ -81,7 +80,7 @@ export function zooKeeperCommand(confDir: string, env: Env): string[] {
       );
     }
   } else {
-    throw new LabError(
+    throw new Error(
       `Cannot start ZooKeeper: no installation found: "${DEBIAN_JAR}" does not exist and "ZOOKEEPER_HOME" is not set (install it with "apt-get install zookeeper" or point ZOOKEEPER_HOME at a release)`,
     );
   }
