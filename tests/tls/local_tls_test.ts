@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { certificateEnv } from "../../lib/lab/certificates.ts";
 import { rpcCheck } from "../../lib/lab/commands/rpc.ts";
 import { isAlive, LocalLab } from "../harness/local_lab.ts";
 
@@ -44,6 +45,28 @@ Deno.test("deno task up --tls runs the walkthrough over mutual TLS on the local 
     assert.ok(serving(status), status);
     assert.match(await lab.ok("submit", "secured"), /Task \S+: secured gatech/);
     assert.match(await lab.ok("failover"), /rejoined as a follower/);
+
+    // The containers' health probe, with the worker's own certificate as Compose gives it.
+    const probe = (env: Record<string, string>) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "healthcheck.ts"],
+        cwd: new URL("../..", import.meta.url).pathname,
+        // Only what Deno needs to find its cache: no TLS settings but those given.
+        env: {
+          HOME: Deno.env.get("HOME") ?? "/root",
+          PATH: Deno.env.get("PATH") ?? "",
+          ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+          WORKER_PORT: lab.env.LAB_WORKER_PORT,
+          ...env,
+        },
+        clearEnv: true,
+        stdout: "piped",
+      }).output();
+    const certsDir = join(lab.stateDir, "certs");
+    const healthy = await probe(certificateEnv(certsDir, "worker"));
+    assert.equal(healthy.code, 0, new TextDecoder().decode(healthy.stdout));
+    assert.match(new TextDecoder().decode(healthy.stdout), /^SERVING$/m);
+    assert.equal((await probe({})).code, 1, "a plaintext probe of a TLS worker fails");
 
     // A plaintext client (no TLS settings, no lab state) is refused by the worker.
     const workerAddress = `127.0.0.1:${lab.env.LAB_WORKER_PORT}`;
