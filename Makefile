@@ -5,7 +5,7 @@ DENO ?= deno
 ARGS ?=
 
 .PHONY: start-up log log-master1 log-master2 log-worker rpc-call stop-master1 stop-master2 \
-	start-master1 start-master2 stop-and-remove-all clean failover status test
+	start-master1 start-master2 stop-and-remove-all clean failover status dashboard test
 
 start-up:
 	$(DENO) task up $(ARGS)
@@ -36,6 +36,10 @@ failover:
 
 status:
 	$(DENO) task status $(ARGS)
+
+# The live view in the browser, on http://127.0.0.1:8080 (ARGS="--port N" to move it).
+dashboard:
+	$(DENO) task dashboard $(ARGS)
 
 test:
 	$(DENO) task test $(ARGS)

@@ -128,6 +128,16 @@ export class LeaderLatch {
     return role.role === "leader" ? role.self : undefined;
   }
 
+  /**
+   * Our candidate if we lead with a valid lease at this instant, judged as {@linkcode leadership}
+   * judges it but without acting on an expired lease (no demotion, no log, no check): for
+   * observers, such as the simulation's checker, that must not change what they watch.
+   */
+  peekLeadership(): Candidate | undefined {
+    if (this.#role.role !== "leader") return undefined;
+    return this.#leaseHeld(this.#clock.now()) ? this.#role.self : undefined;
+  }
+
   /** Re-reads the election now, e.g. after the worker refused our epoch. */
   recheck(reason: string): void {
     if (this.#role.role === "leader") this.#setRole({ role: "none", reason });
@@ -332,12 +342,17 @@ export class LeaderLatch {
     );
   }
 
+  /** Whether the lease holds at `now`: the one rule that both acting and observing use. */
+  #leaseHeld(now: number): boolean {
+    return leaseHolds(this.#confirmedAt(), now, this.options.sessionTimeoutMs);
+  }
+
   /** Demotes a leader whose lease has run out; otherwise follows the lease's renewals. */
   #checkLease(fromTimer = false): void {
     if (this.#role.role !== "leader") return;
     const now = this.#clock.now();
     const confirmedAt = this.#confirmedAt();
-    if (leaseHolds(confirmedAt, now, this.options.sessionTimeoutMs)) {
+    if (this.#leaseHeld(now)) {
       if (fromTimer) this.#armLeaseTimer();
       return;
     }

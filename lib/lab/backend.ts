@@ -24,6 +24,12 @@ export interface PrintLogsOptions {
   readonly lines: number;
 }
 
+/** Whether a service's process runs, is frozen (SIGSTOP / `docker pause`) or is not running. */
+export type ProcessState = "running" | "paused" | "stopped";
+
+/** Receives one line a service wrote, with when it was written (ms since the epoch) as best known. */
+export type LogLineListener = (service: string, line: string, at: number) => void;
+
 /** One way of running the lab. */
 export interface Backend {
   readonly name: "local" | "compose";
@@ -36,6 +42,20 @@ export interface Backend {
   stop(service: string): Promise<void>;
   /** Starts one stopped service again. */
   start(service: string): Promise<void>;
+  /** Kills one service at once (SIGKILL / `docker kill`): no clean leave, its session times out. */
+  kill(service: string): Promise<void>;
+  /** Freezes one service (SIGSTOP / `docker pause`): its sockets stay open, it answers nothing. */
+  pause(service: string): Promise<void>;
+  /** Lets a paused service run on (SIGCONT / `docker unpause`). */
+  resume(service: string): Promise<void>;
+  /** Whether the service runs, is paused or is stopped. */
+  processState(service: string): Promise<ProcessState>;
+  /** Calls `onLine` for every line the services write from now on, until `signal` aborts. */
+  followLogs(
+    services: readonly string[],
+    onLine: LogLineListener,
+    options: { readonly signal: AbortSignal },
+  ): Promise<void>;
   /** Stops and removes everything; nothing of the lab keeps running. */
   down(): Promise<void>;
   /** `down`, then removes the lab's files from the state folder (Compose: images and volumes). */

@@ -50,4 +50,14 @@ export async function upCommand(
   console.log(`${leader.name} is the leader (epoch ${leader.epoch})`);
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
   console.log(`The lab is up after ${seconds} s: try "deno task rpc" or "deno task status"`);
+  console.log(
+    `Watch it live: "deno task dashboard", then open ${dashboardUrl(Deno.env.toObject())}`,
+  );
+}
+
+/** Where `deno task dashboard` will listen with this environment (the default when unreadable). */
+function dashboardUrl(env: Record<string, string>): string {
+  const port = env["LAB_DASHBOARD_PORT"]?.trim();
+  const host = env["LAB_DASHBOARD_HOST"]?.trim() || "127.0.0.1";
+  return `http://${host}:${/^\d{1,5}$/.test(port ?? "") ? port : "8080"}/`;
 }

@@ -4,7 +4,15 @@
  * Python start-up) reads a service's recent output. Ports are published on 127.0.0.1 by compose.yaml.
  */
 import { join } from "node:path";
-import { type Backend, type Endpoints, LabError, type PrintLogsOptions } from "../backend.ts";
+import {
+  type Backend,
+  type Endpoints,
+  LabError,
+  type LogLineListener,
+  type PrintLogsOptions,
+  type ProcessState,
+} from "../backend.ts";
+import { followContainerLogs } from "./follow_logs.ts";
 import { certificatesDir } from "../certificates.ts";
 import { runCommand } from "./run_command.ts";
 import { PROJECT_ROOT } from "../settings.ts";
@@ -47,6 +55,39 @@ export class ComposeBackend implements Backend {
   async start(service: string): Promise<void> {
     this.#checkKnown(service);
     await this.#run(["start", service]);
+  }
+
+  async kill(service: string): Promise<void> {
+    this.#checkKnown(service);
+    await this.#run(["kill", service]);
+  }
+
+  async pause(service: string): Promise<void> {
+    this.#checkKnown(service);
+    await this.#run(["pause", service]);
+  }
+
+  async resume(service: string): Promise<void> {
+    this.#checkKnown(service);
+    await this.#run(["unpause", service]);
+  }
+
+  async processState(service: string): Promise<ProcessState> {
+    // Container names equal service names (compose.yaml).
+    const result = await runCommand(
+      ["docker", "inspect", "--format", "{{.State.Status}}", service],
+      { timeoutMs: 5000 },
+    );
+    const status = result.stdout.trim();
+    return status === "paused" ? "paused" : status === "running" ? "running" : "stopped";
+  }
+
+  followLogs(
+    services: readonly string[],
+    onLine: LogLineListener,
+    options: { readonly signal: AbortSignal },
+  ): Promise<void> {
+    return followContainerLogs(services, onLine, options);
   }
 
   async down(): Promise<void> {

@@ -7,7 +7,14 @@
 import { join } from "node:path";
 import type { Env } from "../../config/config.ts";
 import { readElection } from "../../election/read_election.ts";
-import { type Backend, type Endpoints, LabError, type PrintLogsOptions } from "../backend.ts";
+import {
+  type Backend,
+  type Endpoints,
+  LabError,
+  type LogLineListener,
+  type PrintLogsOptions,
+  type ProcessState,
+} from "../backend.ts";
 import { withZooKeeper } from "../probes/election_probe.ts";
 import { checkServicePort, localEndpoints, planLocalLayout } from "./layout.ts";
 import { LocalRunner } from "./runner.ts";
@@ -71,6 +78,40 @@ export class LocalBackend implements Backend {
     const spec = this.#runner.services(layout).find((s) => s.name === service)!;
     const started = await this.#runner.start(layout, spec);
     console.log(started ? `Started ${service}` : `${service} is already running`);
+  }
+
+  async kill(service: string): Promise<void> {
+    this.#checkKnown(await this.#layout(), service);
+    console.log(
+      await this.#runner.kill(service) ? `Killed ${service}` : `${service} is not running`,
+    );
+  }
+
+  async pause(service: string): Promise<void> {
+    await this.#freeze(service, true);
+  }
+
+  async resume(service: string): Promise<void> {
+    await this.#freeze(service, false);
+  }
+
+  processState(service: string): Promise<ProcessState> {
+    return this.#runner.processState(service);
+  }
+
+  async followLogs(
+    services: readonly string[],
+    onLine: LogLineListener,
+    options: { readonly signal: AbortSignal },
+  ): Promise<void> {
+    const files = services.map((service) => ({ service, path: this.#runner.logPath(service) }));
+    // The text log has whole seconds only: a line is timed when it is read, woken by inotify.
+    await Deno.mkdir(this.#runner.logDir, { recursive: true });
+    await followFiles(files, (service, line) => onLine(service, line, Date.now()), {
+      signal: options.signal,
+      intervalMs: 200,
+      watchDir: this.#runner.logDir,
+    });
   }
 
   async down(): Promise<void> {
@@ -186,6 +227,14 @@ export class LocalBackend implements Backend {
         `Unknown service "${service}": the lab's services are ${names.join(", ")}`,
       );
     }
+  }
+
+  async #freeze(service: string, frozen: boolean): Promise<void> {
+    this.#checkKnown(await this.#layout(), service);
+    if (!await this.#runner.freeze(service, frozen)) {
+      throw new LabError(`${service} is not running`);
+    }
+    console.log(`${frozen ? "Paused" : "Resumed"} ${service}`);
   }
 
   async #anyRunning(layout: LocalLayout): Promise<boolean> {

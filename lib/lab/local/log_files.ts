@@ -42,17 +42,32 @@ export async function lastLines(path: string, count: number): Promise<string[]> 
   }
 }
 
-/** Calls `onLine` for every line appended to the files from now on, until `signal` aborts. */
+/**
+ * Calls `onLine` for every line appended to the files from now on, until `signal` aborts. With
+ * `watchDir`, a change notice (inotify) of that folder also wakes the loop, so a line is read
+ * within a millisecond or two instead of within `intervalMs`.
+ */
 export async function followFiles(
   files: readonly { readonly service: string; readonly path: string }[],
   onLine: (service: string, line: string) => void,
-  options: { signal: AbortSignal; intervalMs?: number },
+  options: { signal: AbortSignal; intervalMs?: number; watchDir?: string },
 ): Promise<void> {
+  // A notice that comes while the files are being read must not be lost: it sets `changed`.
+  let changed = false;
+  let wake = () => {};
+  const watcher = options.watchDir
+    ? watchQuietly(options.watchDir, () => {
+      changed = true;
+      wake();
+    })
+    : undefined;
+  options.signal.addEventListener("abort", () => watcher?.close(), { once: true });
   const sizeOf = async (path: string) => (await Deno.stat(path).catch(() => undefined))?.size ?? 0;
   const offsets = await Promise.all(files.map(({ path }) => sizeOf(path)));
   const partial = files.map(() => "");
   const decoder = new TextDecoder();
   while (!options.signal.aborted) {
+    changed = false;
     for (const [index, { service, path }] of files.entries()) {
       const size = await sizeOf(path);
       // A file that shrank was recreated by a new `up`: read it from the start.
@@ -67,6 +82,33 @@ export async function followFiles(
       partial[index] = lines.pop()!;
       for (const line of lines) onLine(service, line);
     }
-    await delay(options.intervalMs ?? 200);
+    if (changed) continue;
+    await Promise.race([
+      delay(options.intervalMs ?? 200),
+      new Promise<void>((resolve) => wake = resolve),
+    ]);
   }
+  watcher?.close();
+}
+
+/** Calls `onChange` on each change in `dir`; undefined when it cannot be watched (polling only). */
+function watchQuietly(dir: string, onChange: () => void): { close(): void } | undefined {
+  let watcher: Deno.FsWatcher;
+  try {
+    watcher = Deno.watchFs(dir, { recursive: false });
+  } catch {
+    return undefined;
+  }
+  (async () => {
+    for await (const _event of watcher) onChange();
+  })().catch(() => {});
+  return {
+    close: () => {
+      try {
+        watcher.close();
+      } catch {
+        // Closed already.
+      }
+    },
+  };
 }

@@ -20,15 +20,36 @@ export interface SpawnOptions {
   readonly logPath: string;
 }
 
-/** The process's start time, or undefined when it is gone or a zombie. */
-function startTimeOf(pid: number): string | undefined {
+/** Fields 3.. of `/proc/<pid>/stat` (state first), or undefined when the process is gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields[0] === "Z" || fields[0] === "X" ? undefined : fields[19];
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return undefined;
+  }
+}
+
+/** The process's start time, or undefined when it is gone or a zombie. */
+function startTimeOf(pid: number): string | undefined {
+  const fields = statFields(pid);
+  return !fields || fields[0] === "Z" || fields[0] === "X" ? undefined : fields[19];
+}
+
+/** True while the process recorded in `id` is stopped by a signal (SIGSTOP): paused. */
+export function isPaused(id: ProcessId | undefined): boolean {
+  return isRunning(id) && /^[Tt]$/.test(statFields(id!.pid)?.[0] ?? "");
+}
+
+/** Sends `name` to the process in `id` if it still runs; resolves false when it did not run. */
+export function signalProcess(id: ProcessId | undefined, name: Deno.Signal): boolean {
+  if (!isRunning(id)) return false;
+  try {
+    Deno.kill(id!.pid, name);
+    return true;
+  } catch {
+    return false; // Gone meanwhile.
   }
 }
 
@@ -67,6 +88,8 @@ export async function stopProcess(id: ProcessId, options: { graceMs: number }): 
   };
   if (!isRunning(id)) return;
   signal("SIGTERM");
+  // A paused process would hold the SIGTERM until the grace period ends in a SIGKILL: let it run.
+  signal("SIGCONT");
   const deadline = Date.now() + options.graceMs;
   while (isRunning(id) && Date.now() < deadline) await delay(10);
   if (!isRunning(id)) return;

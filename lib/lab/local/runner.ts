@@ -7,8 +7,18 @@ import type { Env } from "../../config/config.ts";
 import { checkServicePort } from "./layout.ts";
 import { type LocalService, localServices, zooKeeperDir } from "./services.ts";
 import { renderZooCfg } from "../../zookeeper/launcher.ts";
-import { isRunning, readPidFile, spawnDetached, stopProcess, writePidFile } from "./processes.ts";
+import {
+  isPaused,
+  isRunning,
+  readPidFile,
+  signalProcess,
+  spawnDetached,
+  stopProcess,
+  writePidFile,
+} from "./processes.ts";
+import type { ProcessState } from "../backend.ts";
 import { PROJECT_ROOT } from "../settings.ts";
+import { delay } from "../../common/wait.ts";
 import type { LocalLayout } from "../state.ts";
 
 /** How long a stopped process may take to exit before it is killed. */
@@ -65,6 +75,26 @@ export class LocalRunner {
     if (!isRunning(id)) return false;
     await stopProcess(id!, { graceMs: STOP_GRACE_MS });
     return true;
+  }
+
+  /** Kills `service` (SIGKILL) and resolves once it is gone; false if it was not running. */
+  async kill(service: string): Promise<boolean> {
+    const id = await readPidFile(this.#pidPath(service));
+    if (!signalProcess(id, "SIGKILL")) return false;
+    await Deno.remove(this.#pidPath(service)).catch(() => {});
+    while (isRunning(id)) await delay(5);
+    return true;
+  }
+
+  /** Sends SIGSTOP or SIGCONT to `service`; resolves false if it is not running. */
+  async freeze(service: string, frozen: boolean): Promise<boolean> {
+    return signalProcess(await readPidFile(this.#pidPath(service)), frozen ? "SIGSTOP" : "SIGCONT");
+  }
+
+  /** Running, paused (stopped by SIGSTOP) or stopped. */
+  async processState(service: string): Promise<ProcessState> {
+    const id = await readPidFile(this.#pidPath(service));
+    return isPaused(id) ? "paused" : isRunning(id) ? "running" : "stopped";
   }
 
   /** Services with a pid file, whatever the state says (for `down` after a lost state.json). */

@@ -8,6 +8,7 @@
  * real ones (run_master.ts), the deterministic simulation passes models.
  */
 import { retry } from "../../common/backoff.ts";
+import type { Clock, RandomSource } from "../../common/clock.ts";
 import type { Logger } from "../../common/log.ts";
 import type { Candidate } from "../../election/decisions.ts";
 import type { LatchRole } from "../../election/leader_latch.ts";
@@ -54,6 +55,10 @@ export interface LeaderTermsOptions {
   readonly logger: Logger;
   /** A hint for the log when a call to the worker fails, e.g. that the two disagree about TLS. */
   readonly explain?: (error: unknown) => string | undefined;
+  /** The clock of the announcement's retries. Default the real one. */
+  readonly clock?: Clock;
+  /** The jitter of the announcement's retries. Default `Math.random`. */
+  readonly random?: RandomSource;
 }
 
 /** Follows the latch's role: one term per leadership, each announced to the worker. */
@@ -98,6 +103,8 @@ export class LeaderTerms {
         signal,
         minDelayMs: 100,
         maxDelayMs: 5000,
+        clock: this.options.clock,
+        random: this.options.random,
         shouldRetry: (error) => !hasCode(error, grpc.status.FAILED_PRECONDITION) && !signal.aborted,
         onError: (error, attempt, retryInMs) =>
           logger.warn("Cannot reach the worker", {

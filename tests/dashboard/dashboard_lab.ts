@@ -1,0 +1,169 @@
+/**
+ * A real local lab (`deno task up --backend local` in a temp state folder, free ports), the
+ * dashboard as its own process on a free port, and headless Chromium on its page, for the browser
+ * tests and the latency measurement. `close()` stops all of it: the browser, the dashboard, the lab
+ * (`deno task down`) and any process of the lab still alive after that.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { freePorts } from "../harness/ports.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+/** Where the screenshots go (git-ignored test artifacts). */
+export const ARTIFACTS = join(ROOT, ".lab", "dashboard");
+
+/** See the module comment. */
+export class DashboardLab implements AsyncDisposable {
+  readonly stateDir = Deno.makeTempDirSync({ prefix: "lab-dashboard-test-" });
+  readonly env: Record<string, string>;
+  readonly dashboardPort: number;
+  readonly zkPort: number;
+  dashboard?: Deno.ChildProcess;
+  browser?: Browser;
+  page?: Page;
+  #pids = new Set<number>();
+
+  constructor() {
+    const [zookeeper, worker, master1, master2, dashboard] = freePorts(5);
+    this.zkPort = zookeeper;
+    this.dashboardPort = dashboard;
+    this.env = {
+      LAB_STATE_DIR: this.stateDir,
+      LAB_ZK_PORT: String(zookeeper),
+      LAB_WORKER_PORT: String(worker),
+      LAB_MASTER1_PORT: String(master1),
+      LAB_MASTER2_PORT: String(master2),
+      // The lab's ZooKeeper grants at least 4 s (tickTime 2000); ask for the least.
+      ZK_SESSION_TIMEOUT_MS: "4000",
+      NO_COLOR: "1",
+    };
+  }
+
+  /** The dashboard's own origin. */
+  get url(): string {
+    return `http://127.0.0.1:${this.dashboardPort}`;
+  }
+
+  /** Runs `deno task <args>` in the project root; fails the test on a non-zero exit. */
+  async task(...args: string[]): Promise<string> {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["task", ...args],
+      cwd: ROOT,
+      env: this.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, `deno task ${args.join(" ")} failed:\n${text}`);
+    return text;
+  }
+
+  /** Brings the lab up, starts the dashboard and opens its page. */
+  async start(): Promise<Page> {
+    await this.task("up", "--backend", "local");
+    this.#rememberPids();
+    this.dashboard = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "dashboard.ts", "--port", String(this.dashboardPort)],
+      cwd: ROOT,
+      env: this.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    await this.#waitForListening(this.dashboard);
+    this.browser = await puppeteer.launch({
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: ["--no-sandbox"],
+    });
+    this.page = await this.browser.newPage();
+    await this.page.setViewport({ width: 1200, height: 1000 });
+    await this.page.goto(this.url);
+    return this.page;
+  }
+
+  /** Saves a screenshot of the page as `.lab/dashboard/<name>.png`. */
+  async screenshot(name: string): Promise<void> {
+    await Deno.mkdir(ARTIFACTS, { recursive: true });
+    await this.page!.screenshot({ path: join(ARTIFACTS, `${name}.png`) as `${string}.png` });
+  }
+
+  /** Prints the dashboard's state and the tail of each log, to explain a failure. */
+  async dump(): Promise<void> {
+    const state = await fetch(`${this.url}/api/state`).then((r) => r.json()).catch(String);
+    console.error("Dashboard state:", JSON.stringify(state, null, 1).slice(0, 20_000));
+    for (const service of ["zookeeper", "worker", "master1", "master2"]) {
+      const text = await Deno.readTextFile(join(this.stateDir, "logs", `${service}.log`)).catch(
+        String,
+      );
+      console.error(`--- ${service}.log\n${text.split("\n").slice(-25).join("\n")}`);
+    }
+  }
+
+  /** The pid of the dashboard process. */
+  get dashboardPid(): number {
+    return this.dashboard!.pid;
+  }
+
+  async close(): Promise<void> {
+    await this.browser?.close().catch(() => {});
+    if (this.dashboard) {
+      try {
+        this.dashboard.kill("SIGTERM");
+      } catch {
+        // Exited already.
+      }
+      await this.dashboard.status;
+    }
+    this.#rememberPids();
+    // --backend local: never a Compose stack that may run on this machine.
+    await this.task("down", "--backend", "local").catch(() => {});
+    for (const pid of this.#pids) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // Gone, as it should be.
+      }
+    }
+    Deno.removeSync(this.stateDir, { recursive: true });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Notes the lab's pids (a service restarted from the page gets a new one). */
+  #rememberPids(): void {
+    try {
+      for (const entry of Deno.readDirSync(join(this.stateDir, "run"))) {
+        const text = Deno.readTextFileSync(join(this.stateDir, "run", entry.name));
+        this.#pids.add(Number(text.split(" ")[0]));
+      }
+    } catch {
+      // No run folder: nothing is running.
+    }
+  }
+
+  /** Reads the dashboard's stdout until it says where it listens; then drains the rest. */
+  async #waitForListening(child: Deno.ChildProcess): Promise<void> {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    const deadline = setTimeout(() => reader.cancel(), 30_000);
+    while (!seen.includes("Dashboard: http://")) {
+      const { value, done } = await reader.read();
+      if (done) assert.fail(`The dashboard did not start:\n${seen}`);
+      seen += value;
+    }
+    clearTimeout(deadline);
+    (async () => {
+      while (!(await reader.read()).done) { /* keep the pipe flowing */ }
+    })().catch(() => {});
+  }
+
+  /** Call after an action that started services, so close() knows every pid. */
+  notePids(): void {
+    this.#rememberPids();
+  }
+}
