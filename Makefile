@@ -4,8 +4,8 @@
 DENO ?= deno
 ARGS ?=
 
-.PHONY: start-up log log-master1 log-master2 log-worker rpc-call stop-master1 stop-master2 \
-	start-master1 start-master2 stop-and-remove-all clean failover status dashboard test
+.PHONY: start-up log log-master1 log-master2 log-worker log-zookeeper rpc-call stop-master1 \
+	stop-master2 start-master1 start-master2 stop-and-remove-all clean failover status dashboard test
 
 start-up:
 	$(DENO) task up $(ARGS)
@@ -13,7 +13,7 @@ start-up:
 log:
 	$(DENO) task logs $(ARGS)
 
-log-master1 log-master2 log-worker:
+log-master1 log-master2 log-worker log-zookeeper:
 	$(DENO) task logs $(@:log-%=%) $(ARGS)
 
 rpc-call:

@@ -13,7 +13,7 @@
 import { connectZk, type ZkClient } from "../lib/zookeeper/client.ts";
 import { eventsOf, lastRole, waitForEvent } from "../tests/harness/events.ts";
 import type { Lab } from "../tests/harness/lab.ts";
-import { delay } from "../tests/harness/wait.ts";
+import { delay } from "../lib/common/backoff.ts";
 
 /** One failover, in ms from the signal. */
 export interface FailoverRound {

@@ -4,7 +4,7 @@
  * end; and how many lines each process printed meanwhile (a hot loop that logs shows up here).
  */
 import type { LabProcess } from "../tests/harness/process.ts";
-import { delay } from "../tests/harness/wait.ts";
+import { delay } from "../lib/common/backoff.ts";
 
 /** One process's idle figures. */
 export interface IdleFigures {

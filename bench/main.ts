@@ -18,10 +18,14 @@ import { round, summarize } from "./stats.ts";
 import { eventsOf } from "../tests/harness/events.ts";
 import { type Lab, startLab } from "../tests/harness/lab.ts";
 import { cleanupAll } from "../tests/harness/process.ts";
+<<<<<<< HEAD
 import { delay } from "../tests/harness/wait.ts";
 import { certificateEnv, makeLabCertificates } from "../lib/lab/certificates.ts";
-import { freePort } from "../tests/harness/ports.ts";
+import { freePort } from "../lib/common/ports.ts";
 import { spawnLab } from "../tests/harness/process.ts";
+=======
+import { delay } from "../lib/common/backoff.ts";
+>>>>>>> main
 import { startZooKeeper, type ZooKeeperServer } from "../tests/harness/zookeeper.ts";
 
 /** ZooKeeper's tick in the bench (the harness's default): sessions expire on tick boundaries. */
@@ -130,7 +134,7 @@ async function idleSection(lab: Lab, plan: Plan) {
 async function startTlsWorker(lab: Lab) {
   const certificatesDir = await Deno.makeTempDir({ prefix: "zk-lab-bench-certs-" });
   await makeLabCertificates(certificatesDir);
-  const port = await freePort();
+  const port = freePort();
   const worker = spawnLab("worker.ts", {
     name: "worker-tls",
     env: lab.env({

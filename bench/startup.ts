@@ -5,7 +5,7 @@
  */
 import { eventsOf, waitForEvent } from "../tests/harness/events.ts";
 import { Lab } from "../tests/harness/lab.ts";
-import { freePort } from "../tests/harness/ports.ts";
+import { freePort } from "../lib/common/ports.ts";
 import type { ZooKeeperServer } from "../tests/harness/zookeeper.ts";
 
 /** One start-up, in ms from the launch. */

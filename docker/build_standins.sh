@@ -3,11 +3,12 @@
 # that can reach Debian's apt mirror and the npm registry but no container registry:
 #
 #   zk-lab/debian:bookworm   a minbase Debian rootfs made by debootstrap, imported
-#   zk-lab/deno:2.9.3        that rootfs + Deno from the npm package @deno/linux-x64-glibc
-#   zk-lab/zookeeper:3.8     that rootfs + Debian's zookeeper package, official-image layout
+#   zk-lab/deno:distroless-2.9.3   Deno from the npm package @deno/linux-x64-glibc and only the
+#                            libraries it links against, from that rootfs (no shell)
+#   zk-lab/zookeeper:3.8     that rootfs + Debian's ZooKeeper jars on a headless JRE, official-image layout
 #
 # Then run the stack with them:
-#   DENO_IMAGE=zk-lab/deno:2.9.3 ZOOKEEPER_IMAGE=zk-lab/zookeeper:3.8 docker-compose up -d
+#   DENO_IMAGE=zk-lab/deno:distroless-$DENO_VERSION ZOOKEEPER_IMAGE=zk-lab/zookeeper:3.8 docker-compose up -d
 #
 # Each image carries a label with a hash of its inputs (its recipe files, the image it is built
 # on, the Deno version, the CA bundle); an image whose label matches is not built again, so a second
@@ -19,7 +20,7 @@ DOCKER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DEBIAN_SUITE=bookworm
 DENO_VERSION=2.9.3
 DEBIAN_IMAGE="zk-lab/debian:$DEBIAN_SUITE"
-DENO_IMAGE="zk-lab/deno:$DENO_VERSION"
+DENO_IMAGE="zk-lab/deno:distroless-$DENO_VERSION"
 ZOOKEEPER_IMAGE=zk-lab/zookeeper:3.8
 HASH_LABEL=zk-lab.inputs-sha256
 CACHE_DIR="${ZK_LAB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/zk-lab}"

@@ -1,44 +1,54 @@
-/** Waiting with deadlines: every wait in the CLI ends, with a message that says what was awaited. */
-
-/** Resolves after `ms`. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/**
+ * Waiting with deadlines, for conditions that have no event to wait on (a server answering on a
+ * port, a process gone, a leader elected). Every wait ends, with a message that says what was
+ * awaited and the last error seen; anything that has an event should await it instead.
+ */
+import { delay } from "./backoff.ts";
 
 /** Options for {@linkcode waitFor}. */
-export interface WaitOptions {
+export interface WaitForOptions {
+  /** How long to keep probing. */
   readonly timeoutMs: number;
-  /** Pause between attempts. Default 50 ms. */
+  /** Pause between probes. Default 20 ms. */
   readonly intervalMs?: number;
-  /** Completes the timeout message: `Timed out after 10000 ms waiting for <what>`. */
-  readonly what: string;
+  /** Completes the timeout message: `Timed out after 10000 ms waiting for <message>`. */
+  readonly message: string;
+  /** Stops waiting early, rejecting with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /**
- * Calls `probe` until it returns a value other than undefined; errors count as "not yet", and the
- * last one is named in the timeout message.
+ * Calls `probe` until it returns something other than `undefined` and resolves with that. A probe
+ * that throws counts as "not yet" (a refused connection is the usual case); the last error is
+ * named in the timeout error so a real failure is not hidden.
  */
 export async function waitFor<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  options: WaitOptions,
+  probe: () => T | undefined | Promise<T | undefined>,
+  options: WaitForOptions,
 ): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
+  const { timeoutMs, intervalMs = 20, message, signal } = options;
+  if (!(timeoutMs > 0) || !(intervalMs >= 0)) {
+    throw new RangeError(
+      `Cannot wait for ${message}: timeoutMs and intervalMs must be positive: ${timeoutMs}, ${intervalMs}`,
+    );
+  }
+  const deadline = performance.now() + timeoutMs;
   let lastError: unknown;
   while (true) {
+    signal?.throwIfAborted();
     try {
       const value = await probe();
       if (value !== undefined) return value;
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() >= deadline) {
-      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
-      throw new Error(
-        `Timed out after ${options.timeoutMs} ms waiting for ${options.what}${cause}`,
-      );
-    }
-    await delay(options.intervalMs ?? 50);
+    if (performance.now() >= deadline) break;
+    await delay(Math.min(intervalMs, Math.max(0, deadline - performance.now())), { signal });
   }
+  const cause = lastError === undefined ? "" : `; last error: ${describe(lastError)}`;
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${message}${cause}`, {
+    cause: lastError,
+  });
 }
 
 /** Resolves or rejects as `promise` does, or rejects after `timeoutMs` naming `what`. */
@@ -51,4 +61,8 @@ export function deadline<T>(promise: Promise<T>, timeoutMs: number, what: string
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

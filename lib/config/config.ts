@@ -3,6 +3,7 @@
  * and is handed around as one frozen object. Parsing is pure (it takes the environment as a plain
  * record), so each error message is unit-tested.
  */
+import { isHost, isHostPort } from "../common/host_port.ts";
 import type { LogFormat } from "../common/log.ts";
 import { ConfigError, type Env } from "./errors.ts";
 import { parsePlainClients, parseTlsConfig, type TlsConfig } from "./tls.ts";
@@ -57,6 +58,16 @@ export interface ConfigDefaults {
   readonly hostname: string;
 }
 
+/** Options for `Reader.integer`. */
+interface IntegerOptions {
+  /** The value when the variable is unset or blank (it is checked too). */
+  readonly fallback: number;
+  readonly min: number;
+  readonly max: number;
+  /** Completes the error message, e.g. "must be an integer number of milliseconds from 10 to 600000". */
+  readonly rule: string;
+}
+
 class Reader {
   /** `action` completes "Cannot …" in errors, e.g. "start master". */
   constructor(private readonly env: Env, private readonly action: string) {}
@@ -74,7 +85,9 @@ class Reader {
     return value === undefined || value === "" ? fallback : value;
   }
 
-  integer(name: string, fallback: number, min: number, max: number, rule: string): number {
+  /** An integer within `[min, max]`; `rule` completes the error, e.g. "must be an integer …". */
+  integer(name: string, options: IntegerOptions): number {
+    const { fallback, min, max, rule } = options;
     const text = this.string(name, String(fallback));
     const value = /^\d+$/.test(text) ? Number(text) : NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max) this.fail(name, rule, text);
@@ -82,7 +95,12 @@ class Reader {
   }
 
   port(name: string, fallback: number): number {
-    return this.integer(name, fallback, 0, 65535, "must be a port number from 0 to 65535");
+    return this.integer(name, {
+      fallback,
+      min: 0,
+      max: 65535,
+      rule: "must be a port number from 0 to 65535",
+    });
   }
 
   address(name: string, fallback: string): string {
@@ -96,7 +114,7 @@ class Reader {
   /** A host name, IPv4 address or bracketed IPv6 address (`[::1]`). */
   host(name: string, fallback: string): string {
     const value = this.string(name, fallback);
-    if (!/^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$/.test(value)) {
+    if (!isHost(value)) {
       this.fail(
         name,
         'must be a host name or an IP address (IPv6 in brackets, like "[::1]")',
@@ -111,20 +129,14 @@ class Reader {
     if (servers.some((server) => !isHostPort(server))) {
       this.fail("ZK_SERVERS", 'must be a comma-separated list of "host:port"');
     }
-    const sessionTimeoutMs = this.integer(
-      "ZK_SESSION_TIMEOUT_MS",
-      4000,
-      400,
-      600000,
-      "must be an integer number of milliseconds from 400 to 600000",
-    );
+    const sessionTimeoutMs = this.integer("ZK_SESSION_TIMEOUT_MS", {
+      fallback: 4000,
+      min: 400,
+      max: 600000,
+      rule: "must be an integer number of milliseconds from 400 to 600000",
+    });
     const electionPath = this.string("ELECTION_PATH", "/election");
-    if (!isZnodePath(electionPath)) {
-      this.fail(
-        "ELECTION_PATH",
-        'must be an absolute ZooKeeper path below the root, like "/election", without a trailing slash',
-      );
-    }
+    if (!isElectionPath(electionPath)) this.fail("ELECTION_PATH", ELECTION_PATH_RULE);
     const zkAuth = this.env["ZK_AUTH"]?.trim() || undefined;
     if (zkAuth !== undefined && !/^[^:\s]+:\S+$/.test(zkAuth)) {
       this.fail("ZK_AUTH", 'must be "user:password"');
@@ -139,12 +151,12 @@ class Reader {
   }
 }
 
-function isHostPort(value: string): boolean {
-  const match = /^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(value);
-  return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
-}
+/** What {@linkcode isElectionPath} demands, worded for error messages. */
+export const ELECTION_PATH_RULE =
+  'must be an absolute ZooKeeper path below the root, like "/election", without a trailing slash';
 
-function isZnodePath(path: string): boolean {
+/** True for a path the election may use: absolute, no empty or dot segments, not /zookeeper. */
+export function isElectionPath(path: string): boolean {
   return /^(\/[^/\s]+)+$/.test(path) &&
     !path.split("/").slice(1).some((part) => part === "." || part === "..") &&
     path !== "/zookeeper" && !path.startsWith("/zookeeper/");
@@ -165,13 +177,12 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
     ...read.zooKeeper(),
     host: read.host("WORKER_HOST", "0.0.0.0"),
     port: read.port("WORKER_PORT", 7070),
-    dedupWindow: read.integer(
-      "WORKER_DEDUP_WINDOW",
-      10000,
-      1,
-      10_000_000,
-      "must be an integer number of task ids from 1 to 10000000",
-    ),
+    dedupWindow: read.integer("WORKER_DEDUP_WINDOW", {
+      fallback: 10000,
+      min: 1,
+      max: 10_000_000,
+      rule: "must be an integer number of task ids from 1 to 10000000",
+    }),
     journalPath: env["WORKER_JOURNAL"]?.trim() || undefined,
     logFormat: read.logFormat(),
   };
@@ -199,20 +210,18 @@ export function parseMasterConfig(env: Env, defaults: ConfigDefaults): MasterCon
     port: read.port("MASTER_PORT", 0),
     advertiseHost: read.host("MASTER_ADVERTISE_HOST", defaults.hostname),
     workerAddress: read.address("WORKER_ADDR", "localhost:7070"),
-    statusIntervalMs: read.integer(
-      "STATUS_INTERVAL_MS",
-      5000,
-      10,
-      3600000,
-      "must be an integer number of milliseconds from 10 to 3600000",
-    ),
-    workerTimeoutMs: read.integer(
-      "WORKER_TIMEOUT_MS",
-      2000,
-      10,
-      600000,
-      "must be an integer number of milliseconds from 10 to 600000",
-    ),
+    statusIntervalMs: read.integer("STATUS_INTERVAL_MS", {
+      fallback: 5000,
+      min: 10,
+      max: 3600000,
+      rule: "must be an integer number of milliseconds from 10 to 3600000",
+    }),
+    workerTimeoutMs: read.integer("WORKER_TIMEOUT_MS", {
+      fallback: 2000,
+      min: 10,
+      max: 600000,
+      rule: "must be an integer number of milliseconds from 10 to 600000",
+    }),
     logFormat: read.logFormat(),
   };
   const tls = parseTlsConfig(env, "start master");

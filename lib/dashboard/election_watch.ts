@@ -100,22 +100,20 @@ function readerFor(client: ZkClient, options: WatchElectionOptions) {
       do {
         again = false;
         const at = Date.now();
-        let children: string[] = [];
-        try {
-          children = await client.getChildren(electionPath, onChange);
-        } catch (error) {
-          if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
-          // No election yet: learn when the path is made.
-          await client.exists(electionPath, onChange);
-        }
-        const order = children.length > 0 ? await readElection(client, electionPath) : [];
-        const members = new Set(order.map((candidate) => candidate.node));
-        if (order[0] && order[0].node !== leaderNode) {
-          // Gone already between the two reads: the next read shows it.
-          if (!await client.exists(`${electionPath}/${order[0].node}`, onLeaderNode)) again = true;
-        }
-        leaderNode = order[0]?.node;
+        // The raw listing (with the watch) and the masters' own read go out together: one round
+        // trip. Both are answered in order by the same server; a change between them fires the
+        // watch, and the next read shows it.
+        const [children, order] = await Promise.all([
+          client.getChildren(electionPath, onChange).catch(async (error) => {
+            if (!(error instanceof ZkError && error.code === "NO_NODE")) throw error;
+            // No election yet: learn when the path is made.
+            await client.exists(electionPath, onChange);
+            return [] as string[];
+          }),
+          readElection(client, electionPath),
+        ]);
         if (stopped) return;
+        const members = new Set(order.map((candidate) => candidate.node));
         onInput({
           type: "election",
           at,
@@ -128,6 +126,12 @@ function readerFor(client: ZkClient, options: WatchElectionOptions) {
           })),
           ignored: children.filter((child) => !members.has(child)).sort(),
         });
+        // After telling: a new leader is shown without waiting for its node's watch to be set.
+        if (order[0] && order[0].node !== leaderNode) {
+          // Gone already between the reads: the next read shows it.
+          if (!await client.exists(`${electionPath}/${order[0].node}`, onLeaderNode)) again = true;
+        }
+        leaderNode = order[0]?.node;
       } while (again && !stopped);
     } catch {
       // Disconnected meanwhile (the session reports it, and reads again once connected) or a

@@ -10,6 +10,7 @@
  * Only nodes that look like a master's count: the right name, an ephemeral owner, and member data
  * that parses. Anything else another program leaves under the path is ignored, never followed.
  */
+import { isHostPort } from "../common/host_port.ts";
 
 /** The prefix of every election node name; ZooKeeper appends a 10-digit sequence. */
 export const MEMBER_PREFIX = "master-";
@@ -84,9 +85,7 @@ export function decodeMemberInfo(data: Uint8Array): MemberInfo | undefined {
     if (typeof value !== "object" || value === null) return undefined;
     const { name, address } = value as Record<string, unknown>;
     if (typeof name !== "string" || name === "" || name.length > 64) return undefined;
-    if (typeof address !== "string" || !/^([^\s:[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(address)) {
-      return undefined;
-    }
+    if (typeof address !== "string" || !isHostPort(address)) return undefined;
     return { name, address };
   } catch {
     return undefined;

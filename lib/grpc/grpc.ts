@@ -238,11 +238,19 @@ export function isConnectionFailure(error: unknown): boolean {
       .test(details ?? "");
 }
 
-/** A short description of a gRPC error for logs: `UNAVAILABLE: No connection established`. */
+/**
+ * A short description of a gRPC error for people, e.g. `UNAVAILABLE: No connection established.
+ * Last error: connect ECONNREFUSED 127.0.0.1:7070`. grpc-js ends an unreachable channel's details
+ * with `Resolution note: ` even when it has no note (a plain IP address resolves without one);
+ * that empty tail and the nested `Error: ` are dropped.
+ */
 export function describeGrpcError(error: unknown): string {
   const serviceError = error as grpc.ServiceError;
   if (typeof serviceError?.code === "number") {
-    return `${grpc.status[serviceError.code]}: ${serviceError.details}`;
+    const details = String(serviceError.details ?? "")
+      .replace(/\.?\s*Resolution note:\s*$/, "")
+      .replace(/Last error: Error: /, "Last error: ");
+    return `${grpc.status[serviceError.code]}: ${details}`;
   }
   return error instanceof Error ? error.message : String(error);
 }

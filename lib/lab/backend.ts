@@ -74,6 +74,31 @@ export class LabError extends Error {
   override name = "LabError";
 }
 
+/** The services the lab is about: what `logs` shows by default, as the original lab's `make log`. */
+export const APP_SERVICES: readonly string[] = [...MASTERS, "worker"];
+
+/** True for a ZooKeeper server's service: `zookeeper`, or `zoo1`..`zoo3` of the ensemble. */
+export function isZooKeeperService(name: string): boolean {
+  return name === "zookeeper" || /^zoo\d+$/.test(name);
+}
+
+/**
+ * The services whose logs `logs` prints, among the lab's `known` ones: the masters and the worker
+ * when none is named, every ZooKeeper server for `zookeeper`, else the one named.
+ */
+export function logServices(requested: string | undefined, known: readonly string[]): string[] {
+  if (requested === undefined) return known.filter((name) => APP_SERVICES.includes(name));
+  if (requested === "zookeeper") return known.filter(isZooKeeperService);
+  return [requested];
+}
+
+/** Throws a {@linkcode LabError} naming the lab's services when `service` is not one of `names`. */
+export function checkKnownService(service: string, names: readonly string[]): void {
+  if (!names.includes(service)) {
+    throw new LabError(`Unknown service "${service}": the lab's services are ${names.join(", ")}`);
+  }
+}
+
 /** `zookeeper2` is how the README names the second ensemble server; both backends call it zoo2. */
 export function canonicalService(name: string): string {
   const match = /^zookeeper([1-3])$/.exec(name);

@@ -43,7 +43,8 @@ Commands:
   up [--ensemble] [--tls]  start the lab in the background and wait for a leader; --tls: every
                            gRPC connection uses mutual TLS (certificates made if missing)
   rpc                      call the worker: PerformTask("1", "Hello, worker!")
-  logs [service] [-f] [-n N]  the last N lines (default 20) of every service or one; -f follows
+  logs [service] [-f] [-n N]  the last N lines (default 20) of the masters and the worker, or of
+                           one service ("zookeeper": every ZooKeeper server); -f follows
   status                   the election as ZooKeeper sees it and each service's health
   failover                 stop the leader, time the takeover, restart it as a follower
   stop <service>           stop one service (master1, master2, worker, zookeeper, zoo1..zoo3)

@@ -4,7 +4,8 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Env } from "../config/config.ts";
+import { isHostPort } from "../common/host_port.ts";
+import { ELECTION_PATH_RULE, type Env, isElectionPath } from "../config/config.ts";
 
 /** The project's root: the folder with master.ts and worker.ts. */
 export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
@@ -53,9 +54,15 @@ function port(env: Env, name: string, fallback: number): number {
 /** Reads the lab's settings from `env`; throws {@linkcode LabSettingsError}. */
 export function parseLabSettings(env: Env, root = PROJECT_ROOT): LabSettings {
   const servers = env["LAB_ZK_SERVERS"]?.trim();
-  if (servers !== undefined && servers !== "" && !/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/.test(servers)) {
+  if (servers && !servers.split(",").every(isHostPort)) {
     throw new LabSettingsError(
       `Cannot run the lab: "LAB_ZK_SERVERS" must be a comma-separated list of "host:port": current value is "${servers}"`,
+    );
+  }
+  const electionPath = env["ELECTION_PATH"]?.trim() || "/election";
+  if (!isElectionPath(electionPath)) {
+    throw new LabSettingsError(
+      `Cannot run the lab: "ELECTION_PATH" ${ELECTION_PATH_RULE}: current value is "${electionPath}"`,
     );
   }
   return Object.freeze({
@@ -71,7 +78,7 @@ export function parseLabSettings(env: Env, root = PROJECT_ROOT): LabSettings {
       master1: port(env, "LAB_MASTER1_PORT", 50051),
       master2: port(env, "LAB_MASTER2_PORT", 50052),
     }),
-    electionPath: env["ELECTION_PATH"]?.trim() || "/election",
+    electionPath,
     composeZkServers: servers ? Object.freeze(servers.split(",")) : undefined,
   });
 }

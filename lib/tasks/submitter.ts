@@ -46,12 +46,27 @@ export interface SubmitOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options for {@linkcode TaskSubmitter}. */
+export interface TaskSubmitterOptions {
+  /** The ZooKeeper client to read the election with, or undefined while disconnected. */
+  readonly zk: () => ZkClient | undefined;
+  /** The parent node of the election. */
+  readonly electionPath: string;
+  /**
+   * Turns a leader into the address to call; by default the address it wrote into its election
+   * node (a client outside the masters' network, like the host of a Compose lab, maps it to a
+   * published port instead).
+   */
+  readonly resolveAddress?: (leader: Candidate) => string;
+}
+
 /** See the module comment. */
 export class TaskSubmitter {
   readonly #clients = new Map<string, MapReduceClient>();
   /** The leader last found; forgotten after any failure, so a retry asks ZooKeeper again. */
   #leader?: Candidate;
 
+<<<<<<< HEAD
   /**
    * `zk` returns the ZooKeeper client to read the election with, or undefined while disconnected.
    * `resolveAddress` turns a leader into the address to call; by default the address it wrote into
@@ -65,6 +80,18 @@ export class TaskSubmitter {
     /** Mutual TLS for the calls to the masters; plaintext when undefined. */
     private readonly tls?: TlsCredentials,
   ) {}
+=======
+  readonly #zk: () => ZkClient | undefined;
+  readonly #electionPath: string;
+  readonly #resolveAddress: (leader: Candidate) => string;
+
+  /** A submitter that finds the leader through `options.zk` (see {@linkcode TaskSubmitterOptions}). */
+  constructor(options: TaskSubmitterOptions) {
+    this.#zk = options.zk;
+    this.#electionPath = options.electionPath;
+    this.#resolveAddress = options.resolveAddress ?? ((leader) => leader.address);
+  }
+>>>>>>> main
 
   /** Submits one task; resolves with its one final answer or rejects with a SubmitError. */
   async submit(
@@ -83,7 +110,7 @@ export class TaskSubmitter {
       }
       try {
         const leader = await this.#findLeader();
-        const reply = await callUnary(this.#client(this.resolveAddress(leader)), "SubmitTask", {
+        const reply = await callUnary(this.#client(this.#resolveAddress(leader)), "SubmitTask", {
           task_id: taskId,
           message,
         }, { timeoutMs: Math.min(callTimeoutMs, remaining), signal });
@@ -112,9 +139,9 @@ export class TaskSubmitter {
 
   async #findLeader(): Promise<Candidate> {
     if (this.#leader) return this.#leader;
-    const client = this.zk();
+    const client = this.#zk();
     if (!client) throw new Error("not connected to ZooKeeper");
-    const leader = leaderOf(await readElection(client, this.electionPath));
+    const leader = leaderOf(await readElection(client, this.#electionPath));
     if (!leader) throw new Error("there is no leader right now");
     return this.#leader = leader;
   }

@@ -1,17 +1,35 @@
 /**
- * ZooKeeper's four-letter words (`ruok`, `srvr`) over a plain TCP connection: the health checks
- * that work without a session, also on a server that has lost its quorum.
+ * ZooKeeper's four-letter words (`ruok`, `srvr`, `mntr`, `wchp`…) over a plain TCP connection: the
+ * health checks that work without a session, also on a server that has lost its quorum. The one
+ * client for them: the lab's status and start-up, and the test harness.
  */
+import { parseHostPort } from "../common/host_port.ts";
 
-/** Sends `word` to `address` (`host:port`) and resolves with the whole reply. */
+/**
+ * Sends `word` to `address` (`host:port`) and resolves with the whole reply. The deadline covers
+ * the connect and the reply: a paused server, or one still starting, accepts the connection (the
+ * kernel does) and then never answers. A refused connection rejects with Deno's own error.
+ */
 export async function fourLetterWord(
   address: string,
-  word: "ruok" | "srvr",
+  word: string,
   options: { timeoutMs: number },
 ): Promise<string> {
-  const [hostname, port] = [address.slice(0, address.lastIndexOf(":")), address.split(":").pop()];
+  const target = parseHostPort(address);
+  if (target === undefined) {
+    throw new TypeError(`Cannot send "${word}": "${address}" is not "host:port"`);
+  }
   const signal = AbortSignal.timeout(options.timeoutMs);
-  const connection = await Deno.connect({ hostname, port: Number(port), signal });
+  const timedOut = () =>
+    new Error(
+      `ZooKeeper on port ${target.port} did not answer "${word}" within ${options.timeoutMs} ms`,
+    );
+  let connection: Deno.TcpConn;
+  try {
+    connection = await Deno.connect({ ...target, signal });
+  } catch (error) {
+    throw signal.aborted ? timedOut() : error;
+  }
   const onAbort = () => connection.close();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
@@ -27,10 +45,7 @@ export async function fourLetterWord(
     }
     return reply + decoder.decode();
   } catch (error) {
-    if (signal.aborted) {
-      throw new Error(`No reply to "${word}" from ${address} within ${options.timeoutMs} ms`);
-    }
-    throw error;
+    throw signal.aborted ? timedOut() : error;
   } finally {
     signal.removeEventListener("abort", onAbort);
     try {

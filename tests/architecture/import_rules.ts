@@ -4,42 +4,27 @@
  * decisions are files with a stricter rule of their own: they import only lib/common and each other.
  */
 
+const BELOW_ADAPTERS = ["common", "config"];
+const ADAPTERS = ["zookeeper", "grpc"];
+const RECIPE = ["election", "fencing", "tasks"];
+const BELOW_CLI = [...BELOW_ADAPTERS, ...ADAPTERS, ...RECIPE, "nodes"];
+
 /** The parts of lib/, by folder, and what each may import (itself always). */
 export const PARTS: Readonly<Record<string, readonly string[]>> = {
   common: [],
   config: ["common"],
   // Adapters: one per callback library. They know ZooKeeper or gRPC, never the recipe.
-  zookeeper: ["common", "config"],
-  grpc: ["common", "config"],
-  // The recipe: election, fencing and tasks, built on the adapters.
-  election: ["common", "config", "zookeeper", "grpc", "fencing", "tasks"],
-  fencing: ["common", "config", "zookeeper", "grpc", "election", "tasks"],
-  tasks: ["common", "config", "zookeeper", "grpc", "election", "fencing"],
+  zookeeper: BELOW_ADAPTERS,
+  grpc: BELOW_ADAPTERS,
+  // The recipe: election, fencing and tasks, built on the adapters; they may use each other.
+  election: [...BELOW_ADAPTERS, ...ADAPTERS, ...RECIPE],
+  fencing: [...BELOW_ADAPTERS, ...ADAPTERS, ...RECIPE],
+  tasks: [...BELOW_ADAPTERS, ...ADAPTERS, ...RECIPE],
   // The processes: wiring of the recipe and the adapters.
-  nodes: ["common", "config", "zookeeper", "grpc", "election", "fencing", "tasks"],
-  // The CLI layer: the lab and the dashboard may use everything.
-  lab: [
-    "common",
-    "config",
-    "zookeeper",
-    "grpc",
-    "election",
-    "fencing",
-    "tasks",
-    "nodes",
-    "dashboard",
-  ],
-  dashboard: [
-    "common",
-    "config",
-    "zookeeper",
-    "grpc",
-    "election",
-    "fencing",
-    "tasks",
-    "nodes",
-    "lab",
-  ],
+  nodes: [...BELOW_ADAPTERS, ...ADAPTERS, ...RECIPE],
+  // The CLI layer: the lab and the dashboard may use everything, and each other.
+  lab: [...BELOW_CLI, "dashboard"],
+  dashboard: [...BELOW_CLI, "lab"],
 };
 
 /** The pure decisions: no adapter, no clock, no I/O; they import only lib/common and each other. */

@@ -13,9 +13,9 @@ import { readElection } from "../../lib/election/read_election.ts";
 import { createLogger } from "../../lib/common/log.ts";
 import { TaskSubmitter } from "../../lib/tasks/submitter.ts";
 import { eventsOf, lastRole } from "../harness/events.ts";
-import { freePort } from "../harness/ports.ts";
+import { freePort } from "../../lib/common/ports.ts";
 import { type LabProcess, spawnLab } from "../harness/process.ts";
-import { delay } from "../harness/wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
 import { highestEpoch, readJournalFile } from "./checker.ts";
 import { type Placement, spawnInNamespace } from "./netns.ts";
 
@@ -61,7 +61,10 @@ export class ChaosCluster implements AsyncDisposable {
       sessionTimeoutMs: 2000,
       electionPath: this.electionPath,
     }, { logger: quiet, onEvent: () => {} });
-    this.submitter = new TaskSubmitter(() => this.session.client, this.electionPath);
+    this.submitter = new TaskSubmitter({
+      zk: () => this.session.client,
+      electionPath: this.electionPath,
+    });
   }
 
   /** The worker's record of performed tasks and accepted epochs. */

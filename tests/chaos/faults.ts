@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { eventsOf, waitForEvent } from "../harness/events.ts";
-import { delay } from "../harness/wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
 import type { ZooKeeperEnsemble, ZooKeeperServer } from "../harness/zookeeper.ts";
 import type { Topology } from "./netns.ts";
 import type { Fault } from "./rounds.ts";

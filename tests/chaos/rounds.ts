@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { waitForEvent } from "../harness/events.ts";
-import { delay } from "../harness/wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
 import { checkRound, readJournalFile } from "./checker.ts";
 import type { ChaosCluster } from "./cluster.ts";
 import { startLoad, type TaskOutcome } from "./load.ts";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { freePorts } from "../harness/ports.ts";
+import { freePorts } from "../../lib/common/ports.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 /** Where the screenshots go (git-ignored test artifacts). */
@@ -45,7 +45,7 @@ export class DashboardLab implements AsyncDisposable {
     return `http://127.0.0.1:${this.dashboardPort}`;
   }
 
-  /** Runs `deno task <args>` in the project root; fails the test on a non-zero exit. */
+  /** Runs `deno task <args>` in the project root; its stdout, or fails the test on a non-zero exit. */
   async task(...args: string[]): Promise<string> {
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["task", ...args],
@@ -55,14 +55,20 @@ export class DashboardLab implements AsyncDisposable {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    const stdout = new TextDecoder().decode(output.stdout);
+    const text = stdout + new TextDecoder().decode(output.stderr);
     assert.equal(output.code, 0, `deno task ${args.join(" ")} failed:\n${text}`);
-    return text;
+    return stdout;
   }
 
   /** Brings the lab up, starts the dashboard and opens its page. */
   async start(): Promise<Page> {
-    await this.task("up", "--backend", "local");
+    const up = await this.task("up", "--backend", "local");
+    // The last hint of `up` says how to watch it live, on the port this environment gives.
+    assert.match(
+      up.trim().split("\n").at(-1)!,
+      /^Watch it live: "deno task dashboard", then open http:\/\/127\.0\.0\.1:8080\/$/,
+    );
     this.#rememberPids();
     this.dashboard = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "dashboard.ts", "--port", String(this.dashboardPort)],

@@ -54,6 +54,16 @@ if (import.meta.main) {
         if (key.startsWith("+") && !present.has(key.slice(1))) seen[`-${key.slice(1)}`] ??= now;
       }
     }).observe(document.getElementById("chain")!, { childList: true, subtree: true });
+    // A second stream beside the page's own, to learn when each state was sent.
+    const messages: { sentAt: number; arrivedAt: number; ignored: string[] }[] = [];
+    (globalThis as unknown as { messages: typeof messages }).messages = messages;
+    // deno-lint-ignore no-explicit-any
+    const source = new (globalThis as any).EventSource("/api/events");
+    source.addEventListener("state", (event: { data: string }) => {
+      const arrivedAt = Date.now();
+      const state = JSON.parse(event.data);
+      messages.push({ sentAt: state.sentAt, arrivedAt, ignored: state.ignored });
+    });
   });
   const client = await connectZk({
     servers: [`127.0.0.1:${lab.zkPort}`],
@@ -61,6 +71,7 @@ if (import.meta.main) {
     connectTimeoutMs: 5000,
   });
   const latencies: number[] = [];
+  const parts = { server: [] as number[], page: [] as number[] };
   try {
     for (let i = 0; i < CHANGES; i++) {
       const name = `junk-${Math.floor(i / 2)}`;
@@ -78,6 +89,22 @@ if (import.meta.main) {
         key,
       );
       latencies.push(seenAt - before);
+      // The first state that shows the change: server side until sent, then the stream, then render.
+      const message = await page.evaluate(
+        (name, created) =>
+          (globalThis as unknown as {
+            messages: { sentAt: number; arrivedAt: number; ignored: string[] }[];
+          }).messages.find((m) => m.ignored.includes(name) === created),
+        name,
+        i % 2 === 0,
+      );
+      if (message) {
+        parts.server.push(message.sentAt - before);
+        parts.page.push(seenAt - message.sentAt);
+      }
+      await page.evaluate(() =>
+        (globalThis as unknown as { messages: unknown[] }).messages.splice(0)
+      );
     }
   } finally {
     await client.close();
@@ -95,6 +122,12 @@ if (import.meta.main) {
         p50: percentile(latencies, 50),
         max: Math.max(...latencies),
         all: latencies,
+        // p50 of each part: until the dashboard sent the state (ZooKeeper's write and watch, the
+        // dashboard's read and model), then the SSE stream and the page's render.
+        p50Parts: {
+          zookeeperAndServer: percentile(parts.server, 50),
+          streamAndRender: percentile(parts.page, 50),
+        },
       },
       pageWeightBytes: {
         ...weights,

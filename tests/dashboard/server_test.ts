@@ -3,7 +3,7 @@
  * (its state and its page), and a bad port or a taken one ends it with one clear line.
  */
 import assert from "node:assert/strict";
-import { freePort } from "../harness/ports.ts";
+import { freePort } from "../../lib/common/ports.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 

@@ -98,6 +98,24 @@ expect() {
   grep -Eq -- "$2" "$1" || fail "expected $3 (/$2/) in $(basename "$1")"
 }
 
+# expect_none <file> <extended regex> <what>: fails the check when any line matches.
+expect_none() {
+  if grep -Eq -- "$2" "$1"; then
+    grep -E -- "$2" "$1" | head -n 5 | sed 's/^/    /'
+    fail "expected no $3 (/$2/) in $(basename "$1")"
+  fi
+}
+
+# Prints the size of each image the walkthrough uses (the brief asks for slim containers).
+show_image_sizes() {
+  local image
+  for image in "$@"; do
+    if docker image inspect "${image}" >/dev/null 2>&1; then
+      say "  ${image}: $(docker image inspect --format '{{ .Size }}' "${image}" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
+    fi
+  done
+}
+
 # wait_until <what> <command...>: runs the command every second until it succeeds or
 # WAIT_TIMEOUT_S has passed.
 wait_until() {
@@ -200,6 +218,8 @@ check_start_up() {
   project="$(docker inspect --format '{{ index .Config.Labels "com.docker.compose.project" }}' worker)"
   remember project "${project}"
   say "  leader: ${leader}; compose project: ${project}"
+  say "  image sizes:"
+  show_image_sizes zk-lab/app:latest "${DENO_IMAGE}" "${ZOOKEEPER_IMAGE}"
 }
 
 check_rpc() {
@@ -218,6 +238,16 @@ check_log() {
   expect "${output}" "^${leader} +\| .* I am the leader epoch=[0-9]+ " "the leader's line"
   expect "${output}" "^${follower} +\| .* I am the follower leader=${leader} " "the follower's line"
   expect "${output}" '^worker +\| .* Performing task: leader_election$' "the worker's task"
+  # The first screen, as the original lab's: the masters and the worker only, and no warning.
+  expect_none "${output}" '^(zookeeper|zoo[1-3]) +\|' "ZooKeeper lines"
+  expect_none "${output}" '\| .*(WARN|ERROR)' "warnings"
+  # ZooKeeper's own log is one command away, at WARN, without the old-client line.
+  output="${OUTPUT_DIR}/log-zookeeper.txt"
+  run "${STEP_TIMEOUT_S}" "${output}" make log-zookeeper ARGS="-n 500" ||
+    { show "${output}"; fail "make log-zookeeper failed"; }
+  expect "${output}" '^zookeeper +\|' "ZooKeeper's lines"
+  expect_none "${output}" 'Connection request from old client' "old-client lines"
+  expect_none "${output}" ' INFO ' "INFO lines"
 }
 
 check_status() {
@@ -393,7 +423,7 @@ main() {
   command -v deno >/dev/null || { say "docker e2e: deno is not on PATH (see .ci/run)" >&2; exit 1; }
   mkdir -p "${OUTPUT_DIR}"
   rm -f "${OUTPUT_DIR}"/*.txt "${OUTPUT_DIR}"/*.fact
-  export NO_COLOR=1 DENO_IMAGE=zk-lab/deno:2.9.3 ZOOKEEPER_IMAGE=zk-lab/zookeeper:3.8
+  export NO_COLOR=1 DENO_IMAGE=zk-lab/deno:distroless-2.9.3 ZOOKEEPER_IMAGE=zk-lab/zookeeper:3.8
 
   set_up "Install ${PACKAGES[*]} if missing" ensure_packages
   set_up "Start the Docker engine" start_engine

@@ -15,8 +15,12 @@ import {
 import { waitForEvent } from "../harness/events.ts";
 import { startLab } from "../harness/lab.ts";
 import type { LabProcess } from "../harness/process.ts";
+<<<<<<< HEAD
 import { delay } from "../harness/wait.ts";
 import { makeTestCertificates } from "../tls/certificates.ts";
+=======
+import { delay } from "../../lib/common/backoff.ts";
+>>>>>>> main
 
 const CALLS = 3000;
 
@@ -28,7 +32,7 @@ async function assertLivesOn(process: LabProcess, ms = 300): Promise<void> {
   const timer = new AbortController();
   const exited = await Promise.race([
     process.exited.then(() => true),
-    delay(ms, timer.signal).then(() => false, () => true),
+    delay(ms, { signal: timer.signal }).then(() => false, () => true),
   ]);
   timer.abort();
   assert.equal(exited, false, `${process.name} died after receiving a GOAWAY`);

@@ -14,7 +14,7 @@ import { certificateEnv, CLI_CERTIFICATE } from "../../lib/lab/certificates.ts";
 import { parseTlsConfig } from "../../lib/config/tls.ts";
 import { eventsOf, lastRole } from "./events.ts";
 import { type LabProcess, spawnLab } from "./process.ts";
-import { freePort } from "./ports.ts";
+import { freePort } from "../../lib/common/ports.ts";
 import { startZooKeeper, type ZooKeeperServer } from "./zookeeper.ts";
 
 /** Options for {@linkcode startLab}. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePorts } from "./ports.ts";
+import { freePorts } from "../../lib/common/ports.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 

@@ -9,7 +9,7 @@
  * lines. The environment is hermetic: only the variables the test gives, plus what Deno needs to
  * find its cache, so a developer's shell cannot change a test's outcome.
  */
-import { delay } from "./wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
 
 const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 /** Variables a child inherits: what Deno needs to run and to reach its cache and the registry. */
@@ -174,7 +174,7 @@ export class LabProcess implements AsyncDisposable {
       const timer = new AbortController();
       const exitedInTime = await Promise.race([
         this.exited.then(() => true),
-        delay(timeoutMs, timer.signal).then(() => false, () => true),
+        delay(timeoutMs, { signal: timer.signal }).then(() => false, () => true),
       ]);
       timer.abort(); // Clear the timer so it does not hold the test open.
       if (!exitedInTime) this.signal("SIGKILL");

@@ -7,8 +7,8 @@
  * with the server's log tail; `stop()`/`start()` keep the port and the data, so sessions and
  * nodes survive a restart; `close()` leaves no process and no directory behind.
  */
-import { freePorts } from "./ports.ts";
-import { waitFor } from "./wait.ts";
+import { freePorts } from "../../lib/common/ports.ts";
+import { waitFor } from "../../lib/common/wait.ts";
 import { JavaZooKeeper, type ReadyProbe, type ZooKeeperServer } from "./zookeeper_server.ts";
 import { prepareServer, type ServerConfig } from "./zookeeper_setup.ts";
 

@@ -5,7 +5,9 @@
  * If the test process exits without closing a server, an `unload` handler still SIGKILLs the JVM.
  */
 import type { ServerLayout } from "./zookeeper_setup.ts";
-import { delay, waitFor } from "./wait.ts";
+import { delay } from "../../lib/common/backoff.ts";
+import { waitFor } from "../../lib/common/wait.ts";
+import { fourLetterWord } from "../../lib/zookeeper/four_letter_words.ts";
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -149,7 +151,7 @@ export class JavaZooKeeper implements ZooKeeperServer {
     const timer = new AbortController();
     const timedOut = await Promise.race([
       exited.then(() => false),
-      delay(STOP_TIMEOUT_MS, timer.signal).then(() => true, () => false),
+      delay(STOP_TIMEOUT_MS, { signal: timer.signal }).then(() => true, () => false),
     ]);
     timer.abort(); // Clear the timer so it does not hold the test (or the process) open.
     if (timedOut) this.#signal("SIGKILL");
@@ -170,7 +172,9 @@ export class JavaZooKeeper implements ZooKeeperServer {
   }
 
   fourLetter(command: string, options: { timeoutMs?: number } = {}): Promise<string> {
-    return fourLetterWord(this.port, command, options.timeoutMs ?? FOUR_LETTER_TIMEOUT_MS);
+    return fourLetterWord(this.connectString, command, {
+      timeoutMs: options.timeoutMs ?? FOUR_LETTER_TIMEOUT_MS,
+    });
   }
 
   async logTail(lines = 40): Promise<string> {
@@ -199,35 +203,6 @@ export class JavaZooKeeper implements ZooKeeperServer {
     } catch {
       return false; // It exited between the check and the kill.
     }
-  }
-}
-
-/**
- * One four-letter word over a fresh connection. The deadline matters: a paused server, or one
- * still starting, accepts the connection (the kernel does) and then never answers.
- */
-async function fourLetterWord(port: number, command: string, timeoutMs: number): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    conn.close(); // Fails the pending read below.
-  }, timeoutMs);
-  try {
-    await conn.write(new TextEncoder().encode(command));
-    const decoder = new TextDecoder();
-    const buffer = new Uint8Array(16 * 1024);
-    let answer = "";
-    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
-      answer += decoder.decode(buffer.subarray(0, n), { stream: true });
-    }
-    return answer + decoder.decode();
-  } catch (error) {
-    if (!timedOut) throw error;
-    throw new Error(`ZooKeeper on port ${port} did not answer "${command}" within ${timeoutMs} ms`);
-  } finally {
-    clearTimeout(timer);
-    if (!timedOut) conn.close();
   }
 }
 

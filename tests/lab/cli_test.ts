@@ -88,6 +88,23 @@ Deno.test("parseLabSettings names the variable and the value it cannot use", () 
         'Cannot run the lab: "LAB_ZK_SERVERS" must be a comma-separated list of "host:port": current value is "zoo1"',
     },
   );
+  assert.throws(
+    () => parseLabSettings({ LAB_ZK_SERVERS: "zoo1:2181,zoo2:0" }, "/project"),
+    /"LAB_ZK_SERVERS" must be a comma-separated list of "host:port": current value is "zoo1:2181,zoo2:0"/,
+  );
+});
+
+Deno.test("parseLabSettings checks ELECTION_PATH with the apps' rule", () => {
+  for (const value of ["election", "/election/", "/zookeeper/quota", "/a//b", "/a/../b"]) {
+    assert.throws(() => parseLabSettings({ ELECTION_PATH: value }, "/project"), {
+      message:
+        `Cannot run the lab: "ELECTION_PATH" must be an absolute ZooKeeper path below the root, like "/election", without a trailing slash: current value is "${value}"`,
+    });
+  }
+  assert.equal(
+    parseLabSettings({ ELECTION_PATH: "/lab/run-1" }, "/project").electionPath,
+    "/lab/run-1",
+  );
 });
 
 Deno.test("renderZooCfg uses ZooKeeper's own tick and allows the apps' 4000 ms sessions", () => {

@@ -26,6 +26,11 @@ Deno.test("deno task up --backend local runs the walkthrough: rpc, logs, stop, s
     assert.match(logs, /^master1 +\| .* I am the leader epoch=\d+/m);
     assert.match(logs, /^master2 +\| .* I am the follower leader=master1/m);
     assert.match(logs, /^worker +\| .* Performing task: leader_election$/m);
+    // The first screen as the original lab's: the masters and the worker only, the worker
+    // serving before the first leader calls it.
+    assert.doesNotMatch(logs, /^zookeeper +\|/m);
+    assert.doesNotMatch(logs, /Cannot reach the worker/);
+    assert.match(await lab.ok("logs", "zookeeper"), /^zookeeper +\| /m);
     assert.match(await lab.ok("status"), /master1 .* leader/);
 
     // The walkthrough: stop the leader, the other master leads and the worker accepts it.

@@ -12,12 +12,14 @@ export const FAMILIES = [
   "partition",
   "rpc-partition",
   "rpc-loss",
+  "isolated-leader",
   "pause",
   "pause-mid-check",
   "delete-node",
   "wipe-path",
   "junk",
   "lag",
+  "server-restart",
   "lost-reply",
   "data-loss",
   "worker-restart",
@@ -103,6 +105,8 @@ function durationOf(family: Family, random: Prng, t: number): number {
         random.between(0.4 * t, 0.9 * t),
         random.between(1.1 * t, 3 * t),
       ]);
+    case "isolated-leader":
+      return random.between(1.2 * t, 2.5 * t);
     case "rpc-loss":
     case "lag":
       return random.between(200, 2 * t);

@@ -43,6 +43,8 @@ export class RpcNetwork {
   lossRate = 0;
   /** Pairs `caller>address` whose messages are all lost (a partition). */
   readonly cut = new Set<string>();
+  /** Callers whose messages (both ways) take up to this much longer: a congested link. */
+  readonly slow = new Map<string, number>();
 
   constructor(readonly scheduler: SimScheduler, readonly random: Prng) {}
 
@@ -52,8 +54,10 @@ export class RpcNetwork {
     else this.#endpoints.delete(address);
   }
 
-  #delay(): number {
-    return this.random.chance(0.9) ? this.random.between(0.1, 1.5) : this.random.between(1.5, 30);
+  #delay(caller?: string): number {
+    const extra = caller === undefined ? 0 : (this.slow.get(caller) ?? 0) * this.random.next();
+    return extra +
+      (this.random.chance(0.9) ? this.random.between(0.1, 1.5) : this.random.between(1.5, 30));
   }
 
   #lost(caller: string, address: string): boolean {
@@ -100,12 +104,12 @@ export class RpcNetwork {
         return;
       }
       if (this.#lost(caller.name, address)) return;
-      this.scheduler.after(this.#delay(), () => {
+      this.scheduler.after(this.#delay(caller.name), () => {
         if (this.#endpoints.get(address) !== endpoint) return; // restarted meanwhile: the call died
         endpoint.handle(request, meta).then((result) => {
           if (!endpoint.process.alive || this.#lost(caller.name, address)) return;
           this.scheduler.after(
-            this.#delay(),
+            this.#delay(caller.name),
             () =>
               settle(() =>
                 "ok" in result

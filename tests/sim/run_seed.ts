@@ -244,6 +244,23 @@ function applyFault(ctx: FaultContext, fault: PlannedFault): void | Promise<void
       rpc.cut.add(key);
       return void heal(`${master.name} reaches the worker`, () => void rpc.cut.delete(key));
     }
+    case "isolated-leader": {
+      // The leader's host loses ZooKeeper and its link to the worker turns slow: what it sends
+      // before its lease runs out arrives after its successor took over.
+      const current = alive.find((m) => m.latch.peekLeadership());
+      if (!current) return;
+      const slowMs = 300 + (fault.variant % 2000);
+      trace.add("fault", `${current.name} loses ZooKeeper; its gRPC link is slow`, {
+        slowMs,
+        ms: Math.round(fault.durationMs),
+      });
+      model.cut.add(current.process);
+      rpc.slow.set(current.name, slowMs);
+      return void heal(`${current.name}'s network is back`, () => {
+        model.cut.delete(current.process);
+        rpc.slow.delete(current.name);
+      });
+    }
     case "rpc-loss":
       trace.add("fault", "gRPC loses 30% of messages", { ms: Math.round(fault.durationMs) });
       rpc.lossRate = 0.3;
@@ -317,6 +334,11 @@ function applyFault(ctx: FaultContext, fault: PlannedFault): void | Promise<void
         ms: Math.round(fault.durationMs),
       });
       return void heal(`${server.address} keeps up`, () => void (server.lagMs = 0));
+    }
+    case "server-restart": {
+      const server = model.servers[fault.target % model.servers.length];
+      trace.add("fault", `${server.address} restarts (its clients reconnect elsewhere)`);
+      return server.dropClients();
     }
     case "lost-reply":
       trace.add("fault", `${victim.name}'s next ZooKeeper reply is lost`);

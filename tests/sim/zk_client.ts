@@ -89,6 +89,9 @@ export class ModelZkClient implements ZkClient, ClientEnd {
     return this.#lastZxid;
   }
 
+  /** Closes by a server after TCP connected but before it answered the handshake (refusals). */
+  refusedHandshakes = 0;
+
   /** Starts connecting (the library's `connect()`). */
   start(): void {
     this.#connect();
@@ -162,7 +165,9 @@ export class ModelZkClient implements ZkClient, ClientEnd {
 
   /** The server closed the connection. */
   closedByServer(connection: ZkConnection): void {
-    if (connection === this.#connection) this.#onClosed();
+    if (connection !== this.#connection) return;
+    if (this.#state === "connecting") this.refusedHandshakes++;
+    this.#onClosed();
   }
 
   #onClosed(): void {

@@ -122,6 +122,7 @@ Deno.test("after data loss the old client is refused forever and a fresh one get
   model.loseData();
   await wait(3000);
   assert.deepEqual(states, ["disconnected"], "refused: never connected again, never expired");
+  assert.ok(a.zk.refusedHandshakes >= 3, `refused again and again: ${a.zk.refusedHandshakes}`);
   const fresh = await client("b");
   const path = await settle(fresh.zk.create("/again", bytes("x"), "persistent"));
   const stat = await settle(fresh.zk.exists(path));

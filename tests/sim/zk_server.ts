@@ -179,6 +179,11 @@ export class ModelServer {
     return connection;
   }
 
+  /** The server process restarts (its data kept): every client connection is closed. */
+  dropClients(): void {
+    for (const connection of [...this.connections]) connection.closeFromServer();
+  }
+
   /** The server restarted with a new, empty ensemble: every connection is closed. */
   restart(baseZxid: bigint): void {
     this.#generation++;

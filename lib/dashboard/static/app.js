@@ -8,9 +8,9 @@ const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charC
 const time = (ms) => {
   const d = new Date(ms);
   const pad = (n, w = 2) => String(n).padStart(w, "0");
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${
-    pad(d.getMilliseconds(), 3)
-  }`;
+  const seconds = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  // Lines read back from a log written before the dashboard started carry whole seconds only.
+  return ms % 1000 === 0 ? `${seconds}    ` : `${seconds}.${pad(d.getMilliseconds(), 3)}`;
 };
 const ACTIONS = {
   master: ["stop", "kill", "pause", "resume", "start"],

@@ -54,7 +54,7 @@ async function failover(backend: Backend, endpoints: Endpoints, client: ZkClient
   const before = await waitFor(async () => {
     const order = await readElection(client, electionPath);
     return order.length >= 2 ? order : undefined;
-  }, { timeoutMs: JOIN_GRACE_MS, intervalMs: 50, what: "two masters in the election" }).catch(
+  }, { timeoutMs: JOIN_GRACE_MS, intervalMs: 50, message: "two masters in the election" }).catch(
     async () => await readElection(client, electionPath),
   );
   const leader = before[0];
@@ -83,7 +83,7 @@ async function failover(backend: Backend, endpoints: Endpoints, client: ZkClient
   const next = await waitFor(async () => {
     const [first] = await readElection(client, electionPath);
     return first && first.node !== leader.node ? first : undefined;
-  }, { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 5, what: "a new first candidate" });
+  }, { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 5, message: "a new first candidate" });
   mark(performance.now(), `${next.name} is first in the election (epoch ${next.epoch})`);
   await watchNewLeader(backend, next, mark);
   await stopped;
@@ -110,7 +110,7 @@ async function watchNewLeader(
   }, {
     timeoutMs: STEP_TIMEOUT_MS,
     intervalMs: backend.name === "local" ? 5 : 50,
-    what: `the worker to accept ${next.name}'s leadership`,
+    message: `the worker to accept ${next.name}'s leadership`,
   });
 }
 

@@ -44,8 +44,24 @@ export function electionTable(order: readonly Candidate[]): string {
   return rows.toString();
 }
 
+<<<<<<< HEAD
 /** Probes every service at once; gRPC ones with mutual TLS when `tls` is given. */
 export function probeHealth(endpoints: Endpoints, tls?: TlsCredentials): Promise<HealthRow[]> {
+=======
+/**
+ * The health column's form of a gRPC error: the code and the cause only, so the table stays as
+ * narrow when a service is down as when it is up (`UNAVAILABLE: connect ECONNREFUSED 127.0.0.1:7070`).
+ */
+export function briefGrpcError(error: unknown): string {
+  return describeGrpcError(error).replace(
+    /^(\w+): No connection established\. Last error: /,
+    "$1: ",
+  );
+}
+
+/** Probes every service at once. */
+export function probeHealth(endpoints: Endpoints): Promise<HealthRow[]> {
+>>>>>>> main
   const grpcProbe = async (service: string, address: string): Promise<HealthRow> => {
     try {
       const status = await checkHealth(address, { timeoutMs: PROBE_TIMEOUT_MS, tls });
@@ -56,7 +72,7 @@ export function probeHealth(endpoints: Endpoints, tls?: TlsCredentials): Promise
         address,
         check: "grpc health",
         ok: false,
-        detail: describeGrpcError(error),
+        detail: briefGrpcError(error),
       };
     }
   };

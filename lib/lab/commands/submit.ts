@@ -107,12 +107,16 @@ export async function runSubmit(
     logger: diagnostics,
     onEvent: (event) => event.type === "connected" && connected(),
   });
-  const submitter = new TaskSubmitter(
-    () => session.client,
-    command.electionPath,
+  const submitter = new TaskSubmitter({
+    zk: () => session.client,
+    electionPath: command.electionPath,
     resolveAddress,
+<<<<<<< HEAD
     tls,
   );
+=======
+  });
+>>>>>>> main
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     session.start();

@@ -26,7 +26,7 @@ export function waitForAcceptedLeader(
     }, {
       timeoutMs: Math.max(0, deadline - Date.now()),
       intervalMs: 50,
-      what: "a leader accepted by the worker",
+      message: "a leader accepted by the worker",
     });
   // One session for the whole wait (Compose may still be building when it starts).
   return withZooKeeper(endpoints, poll, { readyTimeoutMs: options.timeoutMs });

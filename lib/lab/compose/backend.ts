@@ -4,23 +4,25 @@
  * Python start-up) reads a service's recent output. Ports are published on 127.0.0.1 by compose.yaml.
  */
 import { join } from "node:path";
-import {
-  type Backend,
-  type Endpoints,
-  LabError,
-  type LogLineListener,
-  type PrintLogsOptions,
-  type ProcessState,
+import type {
+  Backend,
+  Endpoints,
+  LogLineListener,
+  PrintLogsOptions,
+  ProcessState,
 } from "../backend.ts";
+import { checkKnownService, LabError, logServices } from "../backend.ts";
 import { followContainerLogs } from "./follow_logs.ts";
 import { certificatesDir } from "../certificates.ts";
 import { runCommand } from "./run_command.ts";
 import { PROJECT_ROOT } from "../settings.ts";
 import type { LabSettings } from "../settings.ts";
-import { readState, removeLabFiles, removeState, writeState } from "../state.ts";
+import { type LabState, removeLabFiles, removeState, writeState } from "../state.ts";
 
 const SERVICES = ["zookeeper", "worker", "master1", "master2"];
 const ENSEMBLE_SERVICES = ["zoo1", "zoo2", "zoo3"];
+/** Every service compose.yaml defines, for argument checks. */
+const ALL_SERVICES = [...SERVICES, ...ENSEMBLE_SERVICES];
 /** What the apps are given in the ensemble profile (compose.yaml reads ZK_SERVERS). */
 const ENSEMBLE_ZK_SERVERS = "zoo1:2181,zoo2:2181,zoo3:2181";
 /**
@@ -36,39 +38,54 @@ export class ComposeBackend implements Backend {
   // The first `up` builds the app image (npm packages are fetched during the build).
   readonly upTimeoutMs = 600_000;
 
-  constructor(private readonly settings: LabSettings, private readonly compose: string[]) {}
+  #state: LabState | undefined;
 
+  /** `state` is what `up` recorded, as chooseBackend read it. */
+  constructor(
+    private readonly settings: LabSettings,
+    private readonly compose: string[],
+    state?: LabState,
+  ) {
+    this.#state = state;
+  }
+
+<<<<<<< HEAD
   async up(options: { ensemble: boolean; tls?: boolean }): Promise<void> {
     await writeState(this.settings.stateDir, {
       backend: "compose",
       ensemble: options.ensemble,
       ...(options.tls ? { tls: true } : {}),
     });
+=======
+  async up(options: { ensemble: boolean }): Promise<void> {
+    this.#state = { backend: "compose", ensemble: options.ensemble };
+    await writeState(this.settings.stateDir, this.#state);
+>>>>>>> main
     await this.#run(["up", "-d", "--build"], options.ensemble);
   }
 
   async stop(service: string): Promise<void> {
-    this.#checkKnown(service);
+    checkKnownService(service, ALL_SERVICES);
     await this.#run(["stop", service]);
   }
 
   async start(service: string): Promise<void> {
-    this.#checkKnown(service);
+    checkKnownService(service, ALL_SERVICES);
     await this.#run(["start", service]);
   }
 
   async kill(service: string): Promise<void> {
-    this.#checkKnown(service);
+    checkKnownService(service, ALL_SERVICES);
     await this.#run(["kill", service]);
   }
 
   async pause(service: string): Promise<void> {
-    this.#checkKnown(service);
+    checkKnownService(service, ALL_SERVICES);
     await this.#run(["pause", service]);
   }
 
   async resume(service: string): Promise<void> {
-    this.#checkKnown(service);
+    checkKnownService(service, ALL_SERVICES);
     await this.#run(["unpause", service]);
   }
 
@@ -96,6 +113,7 @@ export class ComposeBackend implements Backend {
     // reuses, so without it every down would leave three behind per server.
     await this.#run(["down", "-v", "--remove-orphans"], true);
     await removeState(this.settings.stateDir);
+    this.#state = undefined;
   }
 
   async clean(): Promise<void> {
@@ -117,7 +135,8 @@ export class ComposeBackend implements Backend {
   }
 
   async printLogs(service: string | undefined, options: PrintLogsOptions): Promise<void> {
-    if (service) this.#checkKnown(service);
+    if (service) checkKnownService(service, ALL_SERVICES);
+    const names = logServices(service, await this.services());
     // docker-compose 1.29 colours its prefixes even into a pipe or file, and ignores NO_COLOR.
     const plain = Deno.noColor || !Deno.stdout.isTerminal();
     const args = [
@@ -126,7 +145,7 @@ export class ComposeBackend implements Backend {
       `--tail=${options.lines}`,
       ...(options.follow ? ["-f"] : []),
     ];
-    await this.#run([...args, ...(service ? [service] : [])], await this.#ensemble());
+    await this.#run([...args, ...names], this.#ensemble());
   }
 
   async recentLines(service: string, count: number): Promise<string[]> {
@@ -137,14 +156,18 @@ export class ComposeBackend implements Backend {
     return (result.stdout + result.stderr).split("\n").filter((line) => line !== "");
   }
 
-  async services(): Promise<string[]> {
-    return (await this.#ensemble()) ? [...SERVICES, ...ENSEMBLE_SERVICES] : SERVICES;
+  services(): Promise<string[]> {
+    return Promise.resolve(this.#ensemble() ? [...SERVICES, ...ENSEMBLE_SERVICES] : SERVICES);
   }
 
-  async endpoints(): Promise<Endpoints> {
+  endpoints(): Promise<Endpoints> {
+    return Promise.resolve(this.#endpoints());
+  }
+
+  #endpoints(): Endpoints {
     // compose.yaml publishes on 127.0.0.1 with the same LAB_*_PORT variables (inherited by it).
     const { ports } = this.settings;
-    const published = (await this.#ensemble())
+    const published = this.#ensemble()
       ? ENSEMBLE_SERVICES.map((service, index) => ({ service, port: ports.zoo[index] }))
       : [{ service: "zookeeper", port: ports.zookeeper }];
     const zookeeper = this.settings.composeZkServers
@@ -161,6 +184,7 @@ export class ComposeBackend implements Backend {
     };
   }
 
+<<<<<<< HEAD
   /** True when `up --tls` started the stack: compose.tls.yaml goes on top of compose.yaml. */
   async #tls(): Promise<boolean> {
     return (await readState(this.settings.stateDir))?.tls ?? false;
@@ -177,6 +201,10 @@ export class ComposeBackend implements Backend {
         `Unknown service "${service}": the lab's services are ${names.join(", ")}`,
       );
     }
+=======
+  #ensemble(): boolean {
+    return this.#state?.ensemble ?? false;
+>>>>>>> main
   }
 
   /** Runs one Compose command in the project root, its output shown; throws when it fails. */

@@ -4,7 +4,7 @@
  * container that is stopped and started again is followed again.
  */
 import type { LogLineListener } from "../backend.ts";
-import { delay } from "../../common/wait.ts";
+import { delay } from "../../common/backoff.ts";
 
 /** Splits docker's `2024-05-01T08:32:32.123456789Z text` into the time (ms) and the text. */
 export function parseTimestampedLine(line: string): { at: number; text: string } {
@@ -51,6 +51,6 @@ async function followOne(service: string, onLine: LogLineListener, signal: Abort
       // docker is missing or the container is gone: try again below.
     }
     // `docker logs -f` ends when the container stops; look again shortly.
-    if (!signal.aborted) await delay(500);
+    if (!signal.aborted) await delay(500, { signal }).catch(() => {});
   }
 }

@@ -9,9 +9,11 @@ import type { Env } from "../../config/config.ts";
 import { readElection } from "../../election/read_election.ts";
 import {
   type Backend,
+  checkKnownService,
   type Endpoints,
   LabError,
   type LogLineListener,
+  logServices,
   type PrintLogsOptions,
   type ProcessState,
 } from "../backend.ts";
@@ -20,18 +22,28 @@ import { checkServicePort, localEndpoints, planLocalLayout } from "./layout.ts";
 import { LocalRunner } from "./runner.ts";
 import { followFiles, lastLines, logPrefix } from "./log_files.ts";
 import type { LabSettings } from "../settings.ts";
-import { type LocalLayout, readState, removeLabFiles, removeState, writeState } from "../state.ts";
+import {
+  type LabState,
+  type LocalLayout,
+  removeLabFiles,
+  removeState,
+  writeState,
+} from "../state.ts";
 import { waitFor } from "../../common/wait.ts";
 import { zooKeeperHealth } from "../../zookeeper/four_letter_words.ts";
+import { checkHealth } from "../../grpc/grpc.ts";
 
 /** See the module comment. */
 export class LocalBackend implements Backend {
   readonly name = "local";
   readonly upTimeoutMs = 30_000;
   readonly #runner: LocalRunner;
+  #state: LabState | undefined;
 
-  constructor(private readonly settings: LabSettings, env: Env) {
+  /** `state` is what `up` recorded, as chooseBackend read it. */
+  constructor(private readonly settings: LabSettings, env: Env, state?: LabState) {
     this.#runner = new LocalRunner(settings.stateDir, env);
+    this.#state = state;
   }
 
   async up(options: { ensemble: boolean; tls?: boolean }): Promise<void> {
@@ -50,30 +62,38 @@ export class LocalBackend implements Backend {
         async () =>
           (await zooKeeperHealth(`127.0.0.1:${server.clientPort}`, { timeoutMs: 1000 })).ok ||
           undefined,
-        { timeoutMs: 30_000, intervalMs: 100, what: `${server.service} to serve clients` },
+        { timeoutMs: 30_000, intervalMs: 100, message: `${server.service} to serve clients` },
       )
     ));
-    await runner.start(layout, service("worker"));
+    // The worker serving before the masters start: the first leader's first call reaches it, so the
+    // first screen of `logs` has no "Cannot reach the worker" (compose.yaml waits the same way).
+    if (await runner.start(layout, service("worker"))) {
+      const address = `127.0.0.1:${layout.workerPort}`;
+      await waitFor(
+        async () => (await checkHealth(address, { timeoutMs: 1000 })) === "SERVING" || undefined,
+        { timeoutMs: 30_000, intervalMs: 50, message: `the worker to serve at ${address}` },
+      );
+    }
     // master1 joins before master2 starts, so the walkthrough's first leader is master1.
     if (await runner.start(layout, service("master1")) && !await runner.isRunning("master2")) {
       await withZooKeeper(localEndpoints(layout), (client) =>
         waitFor(async () => {
           const order = await readElection(client, layout.electionPath);
           return order.some((candidate) => candidate.name === "master1") || undefined;
-        }, { timeoutMs: 15_000, what: "master1 to join the election" }));
+        }, { timeoutMs: 15_000, message: "master1 to join the election" }));
     }
     await runner.start(layout, service("master2"));
   }
 
   async stop(service: string): Promise<void> {
-    this.#checkKnown(await this.#layout(), service);
+    this.#checkKnown(this.#layout(), service);
     console.log(
       await this.#runner.stop(service) ? `Stopped ${service}` : `${service} is not running`,
     );
   }
 
   async start(service: string): Promise<void> {
-    const layout = await this.#layout();
+    const layout = this.#layout();
     this.#checkKnown(layout, service);
     const spec = this.#runner.services(layout).find((s) => s.name === service)!;
     const started = await this.#runner.start(layout, spec);
@@ -81,7 +101,7 @@ export class LocalBackend implements Backend {
   }
 
   async kill(service: string): Promise<void> {
-    this.#checkKnown(await this.#layout(), service);
+    this.#checkKnown(this.#layout(), service);
     console.log(
       await this.#runner.kill(service) ? `Killed ${service}` : `${service} is not running`,
     );
@@ -115,7 +135,7 @@ export class LocalBackend implements Backend {
   }
 
   async down(): Promise<void> {
-    const state = await readState(this.settings.stateDir);
+    const state = this.#state;
     // Masters first (they leave the election at once), ZooKeeper last.
     const names = state?.backend === "local"
       ? this.#runner.services(state.local).map((s) => s.name).reverse()
@@ -129,6 +149,7 @@ export class LocalBackend implements Backend {
       () => {},
     );
     await removeState(this.settings.stateDir);
+    this.#state = undefined;
   }
 
   async clean(): Promise<void> {
@@ -139,11 +160,11 @@ export class LocalBackend implements Backend {
 
   async printLogs(service: string | undefined, options: PrintLogsOptions): Promise<void> {
     const known = await this.services();
-    if (service && !known.includes(service)) {
+    if (service && !known.includes(service) && !(service === "zookeeper" && known.length > 0)) {
       const names = known.length > 0 ? known.join(", ") : "none (the lab has not run yet)";
       throw new LabError(`No logs of "${service}": the lab's services are ${names}`);
     }
-    const names = service ? [service] : known;
+    const names = logServices(service, known);
     const width = Math.max(...names.map((name) => name.length));
     const print = (name: string, line: string) => console.log(logPrefix(name, width) + line);
     for (const name of names) {
@@ -162,20 +183,25 @@ export class LocalBackend implements Backend {
 
   /** The lab's services; after `down`, those whose logs the last run left. */
   async services(): Promise<string[]> {
-    const state = await readState(this.settings.stateDir);
+    const state = this.#state;
     if (state?.backend === "local") return this.#runner.services(state.local).map((s) => s.name);
     return await this.#runner.loggedServices();
   }
 
-  async endpoints(): Promise<Endpoints> {
-    const state = await readState(this.settings.stateDir);
-    if (state?.backend === "local") return localEndpoints(state.local);
-    return localEndpoints(planLocalLayout(this.settings, { ensemble: false }));
+  endpoints(): Promise<Endpoints> {
+    const state = this.#state;
+    if (state?.backend === "local") return Promise.resolve(localEndpoints(state.local));
+    return Promise.resolve(localEndpoints(planLocalLayout(this.settings, { ensemble: false })));
   }
 
   /** The layout to start: the recorded one, or a new one when the lab is down. */
+<<<<<<< HEAD
   async #layoutForUp(ensemble: boolean, tls: boolean): Promise<LocalLayout> {
     const state = await readState(this.settings.stateDir);
+=======
+  async #layoutForUp(ensemble: boolean): Promise<LocalLayout> {
+    const state = this.#state;
+>>>>>>> main
     if (state?.backend === "compose") {
       throw new LabError(
         'Cannot start the local lab: the lab runs in Compose ("deno task down" first)',
@@ -200,6 +226,7 @@ export class LocalBackend implements Backend {
     }
     // A new lab: fresh logs, so `logs` shows this run only.
     await Deno.remove(this.#runner.logDir, { recursive: true }).catch(() => {});
+<<<<<<< HEAD
     const layout = planLocalLayout(this.settings, { ensemble, tls });
     await writeState(this.settings.stateDir, {
       backend: "local",
@@ -207,11 +234,16 @@ export class LocalBackend implements Backend {
       local: layout,
       ...(tls ? { tls } : {}),
     });
+=======
+    const layout = planLocalLayout(this.settings, { ensemble });
+    this.#state = { backend: "local", ensemble, local: layout };
+    await writeState(this.settings.stateDir, this.#state);
+>>>>>>> main
     return layout;
   }
 
-  async #layout(): Promise<LocalLayout> {
-    const state = await readState(this.settings.stateDir);
+  #layout(): LocalLayout {
+    const state = this.#state;
     if (state?.backend !== "local") {
       throw new LabError(
         `The local lab is not up (no state in ${this.settings.stateDir}): run "deno task up" first`,
@@ -221,16 +253,11 @@ export class LocalBackend implements Backend {
   }
 
   #checkKnown(layout: LocalLayout, service: string): void {
-    const names = this.#runner.services(layout).map((s) => s.name);
-    if (!names.includes(service)) {
-      throw new LabError(
-        `Unknown service "${service}": the lab's services are ${names.join(", ")}`,
-      );
-    }
+    checkKnownService(service, this.#runner.services(layout).map((s) => s.name));
   }
 
   async #freeze(service: string, frozen: boolean): Promise<void> {
-    this.#checkKnown(await this.#layout(), service);
+    this.#checkKnown(this.#layout(), service);
     if (!await this.#runner.freeze(service, frozen)) {
       throw new LabError(`${service} is not running`);
     }

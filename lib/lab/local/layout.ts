@@ -4,7 +4,7 @@
  */
 import { type Endpoints, LabError, MASTERS } from "../backend.ts";
 import type { ZooKeeperServer } from "../../zookeeper/launcher.ts";
-import { anyFreePort, isPortFree, preferredOrFreePort } from "./ports.ts";
+import { freePort, isPortFree } from "../../common/ports.ts";
 import type { LabSettings } from "../settings.ts";
 import type { LocalLayout } from "../state.ts";
 
@@ -21,9 +21,9 @@ export function planLocalLayout(
   ]);
   const pick = (preferred?: number) => {
     let port = preferred !== undefined && !taken.has(preferred)
-      ? preferredOrFreePort(preferred)
-      : anyFreePort();
-    while (taken.has(port)) port = anyFreePort();
+      ? (isPortFree(preferred) ? preferred : freePort())
+      : freePort();
+    while (taken.has(port)) port = freePort();
     taken.add(port);
     return port;
   };

@@ -2,7 +2,7 @@
  * The local backend's logs: the last lines of a file (read from the end, so a long run's log costs
  * no more than its tail) and following several files at once, prefixed like `docker-compose logs`.
  */
-import { delay } from "../../common/wait.ts";
+import { delay } from "../../common/backoff.ts";
 
 /** `master1  | ` with the name padded to `width`, as docker-compose prints it. */
 export function logPrefix(service: string, width: number): string {
@@ -84,7 +84,7 @@ export async function followFiles(
     }
     if (changed) continue;
     await Promise.race([
-      delay(options.intervalMs ?? 200),
+      delay(options.intervalMs ?? 200, { signal: options.signal }).catch(() => {}),
       new Promise<void>((resolve) => wake = resolve),
     ]);
   }

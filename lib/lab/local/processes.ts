@@ -4,7 +4,7 @@
  * file that also holds the process's start time, so a recycled pid is never taken for ours.
  * Linux only: liveness comes from /proc.
  */
-import { delay } from "../../common/wait.ts";
+import { delay } from "../../common/backoff.ts";
 
 /** A process the lab started: its pid and kernel start time (`/proc/<pid>/stat` field 22). */
 export interface ProcessId {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Env } from "../../config/config.ts";
 import { checkServicePort } from "./layout.ts";
 import { type LocalService, localServices, zooKeeperDir } from "./services.ts";
-import { renderZooCfg } from "../../zookeeper/launcher.ts";
+import { loggingFiles, renderZooCfg } from "../../zookeeper/launcher.ts";
 import {
   isPaused,
   isRunning,
@@ -18,7 +18,7 @@ import {
 } from "./processes.ts";
 import type { ProcessState } from "../backend.ts";
 import { PROJECT_ROOT } from "../settings.ts";
-import { delay } from "../../common/wait.ts";
+import { delay } from "../../common/backoff.ts";
 import type { LocalLayout } from "../state.ts";
 
 /** How long a stopped process may take to exit before it is killed. */
@@ -113,6 +113,9 @@ export class LocalRunner {
     await Deno.mkdir(join(dir, "data"), { recursive: true });
     const config = renderZooCfg(server, layout.zookeeper, join(dir, "data"));
     await Deno.writeTextFile(join(dir, "zoo.cfg"), config);
+    for (const [name, text] of Object.entries(loggingFiles())) {
+      await Deno.writeTextFile(join(dir, name), text);
+    }
     await Deno.writeTextFile(join(dir, "data", "myid"), `${server.id}\n`);
   }
 

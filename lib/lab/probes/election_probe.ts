@@ -27,7 +27,7 @@ export async function withZooKeeper<T>(
   const client = options.readyTimeoutMs === undefined ? await connect() : await waitFor(connect, {
     timeoutMs: options.readyTimeoutMs,
     intervalMs: 200,
-    what: `ZooKeeper at ${endpoints.zookeeper.map((server) => server.address).join(",")}`,
+    message: `ZooKeeper at ${endpoints.zookeeper.map((server) => server.address).join(",")}`,
   });
   try {
     return await use(client);
@@ -64,5 +64,5 @@ export function waitForRejoin(
   return waitFor(async () => {
     const order = await readElection(client, electionPath);
     return order.some((c) => c.name === name && !old.has(c.node)) ? order : undefined;
-  }, { timeoutMs: options.timeoutMs, intervalMs: 20, what: `${name} to join the election` });
+  }, { timeoutMs: options.timeoutMs, intervalMs: 20, message: `${name} to join the election` });
 }

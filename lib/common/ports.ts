@@ -1,5 +1,5 @@
 /**
- * Free TCP ports on 127.0.0.1 for the servers a test starts.
+ * Free TCP ports on 127.0.0.1 for the servers the lab and the tests start.
  *
  * Ports come from below the kernel's ephemeral range, not from binding port 0: a client that keeps
  * reconnecting to a port nobody listens on yet (a stopped ZooKeeper, a worker not started) gets a
@@ -41,6 +41,16 @@ export function freePorts(count: number): number[] {
     return listeners.map((listener) => (listener.addr as Deno.NetAddr).port);
   } finally {
     for (const listener of listeners) listener.close();
+  }
+}
+
+/** True when nothing listens on `port` (checked on all interfaces, the strictest test). */
+export function isPortFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "0.0.0.0", port }).close();
+    return true;
+  } catch {
+    return false;
   }
 }
 
