@@ -18,14 +18,10 @@ import { round, summarize } from "./stats.ts";
 import { eventsOf } from "../tests/harness/events.ts";
 import { type Lab, startLab } from "../tests/harness/lab.ts";
 import { cleanupAll } from "../tests/harness/process.ts";
-<<<<<<< HEAD
-import { delay } from "../tests/harness/wait.ts";
+import { delay } from "../lib/common/backoff.ts";
 import { certificateEnv, makeLabCertificates } from "../lib/lab/certificates.ts";
 import { freePort } from "../lib/common/ports.ts";
 import { spawnLab } from "../tests/harness/process.ts";
-=======
-import { delay } from "../lib/common/backoff.ts";
->>>>>>> main
 import { startZooKeeper, type ZooKeeperServer } from "../tests/harness/zookeeper.ts";
 
 /** ZooKeeper's tick in the bench (the harness's default): sessions expire on tick boundaries. */

@@ -134,12 +134,12 @@ export class Hub {
     if (!lab) return { status: 409, message: "No lab is up" };
     const masters: Record<string, string> = {};
     for (const service of this.#state.services) masters[service.name] = service.address;
-    const submitter = new TaskSubmitter(
-      () => lab.client,
-      this.#state.electionPath ?? this.settings.electionPath,
-      (leader) => masters[leader.name] ?? leader.address,
-      lab.tls,
-    );
+    const submitter = new TaskSubmitter({
+      zk: () => lab.client,
+      electionPath: this.#state.electionPath ?? this.settings.electionPath,
+      resolveAddress: (leader) => masters[leader.name] ?? leader.address,
+      tls: lab.tls,
+    });
     const taskId = `dashboard-${crypto.randomUUID().slice(0, 8)}`;
     try {
       const result = await submitter.submit(taskId, message, { deadlineMs: 10_000 });

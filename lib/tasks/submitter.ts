@@ -58,6 +58,8 @@ export interface TaskSubmitterOptions {
    * published port instead).
    */
   readonly resolveAddress?: (leader: Candidate) => string;
+  /** Mutual TLS for the calls to the masters; plaintext when undefined. */
+  readonly tls?: TlsCredentials;
 }
 
 /** See the module comment. */
@@ -66,32 +68,18 @@ export class TaskSubmitter {
   /** The leader last found; forgotten after any failure, so a retry asks ZooKeeper again. */
   #leader?: Candidate;
 
-<<<<<<< HEAD
-  /**
-   * `zk` returns the ZooKeeper client to read the election with, or undefined while disconnected.
-   * `resolveAddress` turns a leader into the address to call; by default the address it wrote into
-   * its election node (a client outside the masters' network, like the host of a Compose lab,
-   * maps it to a published port instead).
-   */
-  constructor(
-    private readonly zk: () => ZkClient | undefined,
-    private readonly electionPath: string,
-    private readonly resolveAddress: (leader: Candidate) => string = (leader) => leader.address,
-    /** Mutual TLS for the calls to the masters; plaintext when undefined. */
-    private readonly tls?: TlsCredentials,
-  ) {}
-=======
   readonly #zk: () => ZkClient | undefined;
   readonly #electionPath: string;
   readonly #resolveAddress: (leader: Candidate) => string;
+  readonly #tls?: TlsCredentials;
 
   /** A submitter that finds the leader through `options.zk` (see {@linkcode TaskSubmitterOptions}). */
   constructor(options: TaskSubmitterOptions) {
     this.#zk = options.zk;
     this.#electionPath = options.electionPath;
     this.#resolveAddress = options.resolveAddress ?? ((leader) => leader.address);
+    this.#tls = options.tls;
   }
->>>>>>> main
 
   /** Submits one task; resolves with its one final answer or rejects with a SubmitError. */
   async submit(
@@ -148,7 +136,7 @@ export class TaskSubmitter {
 
   #client(address: string): MapReduceClient {
     let client = this.#clients.get(address);
-    if (!client) this.#clients.set(address, client = createMapReduceClient(address, this.tls));
+    if (!client) this.#clients.set(address, client = createMapReduceClient(address, this.#tls));
     return client;
   }
 }

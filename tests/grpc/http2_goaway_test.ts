@@ -15,12 +15,8 @@ import {
 import { waitForEvent } from "../harness/events.ts";
 import { startLab } from "../harness/lab.ts";
 import type { LabProcess } from "../harness/process.ts";
-<<<<<<< HEAD
-import { delay } from "../harness/wait.ts";
-import { makeTestCertificates } from "../tls/certificates.ts";
-=======
 import { delay } from "../../lib/common/backoff.ts";
->>>>>>> main
+import { makeTestCertificates } from "../tls/certificates.ts";
 
 const CALLS = 3000;
 

@@ -44,10 +44,6 @@ export function electionTable(order: readonly Candidate[]): string {
   return rows.toString();
 }
 
-<<<<<<< HEAD
-/** Probes every service at once; gRPC ones with mutual TLS when `tls` is given. */
-export function probeHealth(endpoints: Endpoints, tls?: TlsCredentials): Promise<HealthRow[]> {
-=======
 /**
  * The health column's form of a gRPC error: the code and the cause only, so the table stays as
  * narrow when a service is down as when it is up (`UNAVAILABLE: connect ECONNREFUSED 127.0.0.1:7070`).
@@ -59,9 +55,8 @@ export function briefGrpcError(error: unknown): string {
   );
 }
 
-/** Probes every service at once. */
-export function probeHealth(endpoints: Endpoints): Promise<HealthRow[]> {
->>>>>>> main
+/** Probes every service at once; gRPC ones with mutual TLS when `tls` is given. */
+export function probeHealth(endpoints: Endpoints, tls?: TlsCredentials): Promise<HealthRow[]> {
   const grpcProbe = async (service: string, address: string): Promise<HealthRow> => {
     try {
       const status = await checkHealth(address, { timeoutMs: PROBE_TIMEOUT_MS, tls });

@@ -111,12 +111,8 @@ export async function runSubmit(
     zk: () => session.client,
     electionPath: command.electionPath,
     resolveAddress,
-<<<<<<< HEAD
     tls,
-  );
-=======
   });
->>>>>>> main
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     session.start();

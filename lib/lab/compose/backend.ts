@@ -49,18 +49,13 @@ export class ComposeBackend implements Backend {
     this.#state = state;
   }
 
-<<<<<<< HEAD
   async up(options: { ensemble: boolean; tls?: boolean }): Promise<void> {
-    await writeState(this.settings.stateDir, {
+    this.#state = {
       backend: "compose",
       ensemble: options.ensemble,
       ...(options.tls ? { tls: true } : {}),
-    });
-=======
-  async up(options: { ensemble: boolean }): Promise<void> {
-    this.#state = { backend: "compose", ensemble: options.ensemble };
+    };
     await writeState(this.settings.stateDir, this.#state);
->>>>>>> main
     await this.#run(["up", "-d", "--build"], options.ensemble);
   }
 
@@ -184,27 +179,13 @@ export class ComposeBackend implements Backend {
     };
   }
 
-<<<<<<< HEAD
   /** True when `up --tls` started the stack: compose.tls.yaml goes on top of compose.yaml. */
-  async #tls(): Promise<boolean> {
-    return (await readState(this.settings.stateDir))?.tls ?? false;
+  #tls(): boolean {
+    return this.#state?.tls ?? false;
   }
 
-  async #ensemble(): Promise<boolean> {
-    return (await readState(this.settings.stateDir))?.ensemble ?? false;
-  }
-
-  #checkKnown(service: string): void {
-    const names = [...SERVICES, ...ENSEMBLE_SERVICES];
-    if (!names.includes(service)) {
-      throw new LabError(
-        `Unknown service "${service}": the lab's services are ${names.join(", ")}`,
-      );
-    }
-=======
   #ensemble(): boolean {
     return this.#state?.ensemble ?? false;
->>>>>>> main
   }
 
   /** Runs one Compose command in the project root, its output shown; throws when it fails. */
@@ -215,7 +196,7 @@ export class ComposeBackend implements Backend {
       PROJECT_ROOT,
       "-f",
       join(PROJECT_ROOT, "compose.yaml"),
-      ...(await this.#tls() ? ["-f", join(PROJECT_ROOT, "compose.tls.yaml")] : []),
+      ...(this.#tls() ? ["-f", join(PROJECT_ROOT, "compose.tls.yaml")] : []),
       ...(ensemble ? ["--profile", "ensemble"] : []),
       ...args,
     ];

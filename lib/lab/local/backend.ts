@@ -195,13 +195,8 @@ export class LocalBackend implements Backend {
   }
 
   /** The layout to start: the recorded one, or a new one when the lab is down. */
-<<<<<<< HEAD
   async #layoutForUp(ensemble: boolean, tls: boolean): Promise<LocalLayout> {
-    const state = await readState(this.settings.stateDir);
-=======
-  async #layoutForUp(ensemble: boolean): Promise<LocalLayout> {
     const state = this.#state;
->>>>>>> main
     if (state?.backend === "compose") {
       throw new LabError(
         'Cannot start the local lab: the lab runs in Compose ("deno task down" first)',
@@ -226,19 +221,9 @@ export class LocalBackend implements Backend {
     }
     // A new lab: fresh logs, so `logs` shows this run only.
     await Deno.remove(this.#runner.logDir, { recursive: true }).catch(() => {});
-<<<<<<< HEAD
     const layout = planLocalLayout(this.settings, { ensemble, tls });
-    await writeState(this.settings.stateDir, {
-      backend: "local",
-      ensemble,
-      local: layout,
-      ...(tls ? { tls } : {}),
-    });
-=======
-    const layout = planLocalLayout(this.settings, { ensemble });
-    this.#state = { backend: "local", ensemble, local: layout };
+    this.#state = { backend: "local", ensemble, local: layout, ...(tls ? { tls } : {}) };
     await writeState(this.settings.stateDir, this.#state);
->>>>>>> main
     return layout;
   }
 
