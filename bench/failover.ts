@@ -42,6 +42,8 @@ export interface FailoverOptions {
   readonly sessionTimeoutMs: number;
   /** Told after each round (warm-up rounds included). */
   readonly onRound?: (round: FailoverRound, index: number, warmup: boolean) => void;
+  /** Runs after each round has settled: the peers' rounds, interleaved with ours. */
+  readonly afterRound?: (index: number, warmup: boolean) => Promise<void>;
 }
 
 /** Opens the bench's own ZooKeeper session, used only to watch election nodes. */
@@ -62,15 +64,21 @@ export async function runFailovers(
   const measured: FailoverRound[] = [];
   for (let index = 0; index < options.warmupRounds + options.rounds; index++) {
     const warmup = index < options.warmupRounds;
-    const round = await failoverRound(lab, zk, options);
+    const { successorPid: _, ...round } = await failoverRound(lab, zk, options);
     options.onRound?.(round, index, warmup);
     if (!warmup) measured.push(round);
     await replaceStoppedMaster(lab, options.settleMs);
+    await options.afterRound?.(index, warmup);
   }
   return measured;
 }
 
-async function failoverRound(lab: Lab, zk: ZkClient, options: FailoverOptions) {
+/** One failover of `lab`'s leader; see the module comment. */
+export async function failoverRound(
+  lab: Lab,
+  zk: ZkClient,
+  options: Pick<FailoverOptions, "signal" | "sessionTimeoutMs">,
+): Promise<FailoverRound & { successorPid: number }> {
   const worker = lab.worker!;
   const { leader } = await lab.waitForSingleLeader(options.sessionTimeoutMs + 10_000);
   const follower = lab.masters.find((master) => !master.hasExited && master !== leader);
@@ -124,11 +132,12 @@ async function failoverRound(lab: Lab, zk: ZkClient, options: FailoverOptions) {
     acceptedMs: accepted.at - sentAt,
     confirmedMs: confirmed.at - sentAt,
     ...(shutdown ? { shutdownSeenMs: shutdown.at - sentAt } : {}),
+    successorPid: follower.pid,
   };
 }
 
 /** Starts a master in place of the stopped one and waits until it follows, then `settleMs`. */
-async function replaceStoppedMaster(lab: Lab, settleMs: number): Promise<void> {
+export async function replaceStoppedMaster(lab: Lab, settleMs: number): Promise<void> {
   const master = await lab.startMaster();
   await waitForEvent(master, "I am the follower", {
     where: (record) => record.leader !== undefined,

@@ -12,7 +12,10 @@ import { loadAverage, machineFacts } from "./machine.ts";
 import { howMeasured, parsePlan, type Plan } from "./plan.ts";
 import { renderReport } from "./report.ts";
 import { type BenchResults, failoverFigures, judgeTargets, type Section } from "./results.ts";
+import { PeerRounds } from "./peers/peer_rounds.ts";
+import { type PreparedPeer, preparePeers } from "./peers/prepare.ts";
 import { runRpcBench } from "./rpc.ts";
+import { runScaling } from "./scaling.ts";
 import { runStartups } from "./startup.ts";
 import { round, summarize } from "./stats.ts";
 import { eventsOf } from "../tests/harness/events.ts";
@@ -63,17 +66,29 @@ function describeRound(label: string, round: FailoverRound, index: number, warmu
   return `${label} round ${index + 1}${warmup ? " (warm-up)" : ""}: ${steps.join(" ")}`;
 }
 
-/** Failover rounds on `lab`; crash figures are reported minus the session timeout. */
+/**
+ * Failover rounds on `lab`; crash figures are reported minus the session timeout. With `peers`,
+ * a round of each peer follows each of ours, and their figures go into `results.peers`.
+ */
 async function failoverSection(
   lab: Lab,
   zk: ZooKeeperServer,
   plan: Plan,
   kind: "clean" | "crash",
   sessionTimeoutMs: number,
+  peers?: { prepared: PreparedPeer[]; results: BenchResults },
 ) {
   const watcher = await connectWatcher(zk.connectString);
   const counts = kind === "clean" ? plan.clean : plan.crash;
   const warmup: FailoverRound[] = [];
+  const peerRounds = peers
+    ? await PeerRounds.start(peers.prepared, {
+      zk: watcher,
+      connectString: zk.connectString,
+      sessionTimeoutMs,
+      say: progress,
+    })
+    : undefined;
   try {
     const rounds = await runFailovers(lab, watcher, {
       signal: kind === "clean" ? "SIGTERM" : "SIGKILL",
@@ -85,6 +100,7 @@ async function failoverSection(
         if (w) warmup.push(r);
         progress(describeRound(`${kind} ${sessionTimeoutMs}`, r, i, w));
       },
+      afterRound: (i, w) => peerRounds?.round(i, w, plan.clean.settleMs) ?? Promise.resolve(),
     });
     return failoverFigures(rounds, {
       sessionTimeoutMs,
@@ -92,6 +108,8 @@ async function failoverSection(
       warmup,
     });
   } finally {
+    const peerResults = await peerRounds?.close();
+    if (peers && peerResults) peers.results.peers = peerResults;
     await watcher.close();
   }
 }
@@ -180,6 +198,10 @@ export async function runBench(plan: Plan): Promise<BenchResults> {
   const startedAt = performance.now();
   progress("preparing the Node baseline (npm ci, once per lock file)...");
   const baseline = await prepareBaseline();
+  progress("preparing the peers (kazoo, Curator)...");
+  const prepared = plan.only.has("clean") || plan.only.has("scaling")
+    ? await preparePeers(progress)
+    : [];
   progress("starting ZooKeeper...");
   const zk = await startZooKeeper({ tickTimeMs: TICK_MS });
   let lab: Lab | undefined;
@@ -221,7 +243,11 @@ export async function runBench(plan: Plan): Promise<BenchResults> {
         results.cleanFailover = await section(
           "clean failover",
           results,
-          () => failoverSection(main, zk, plan, "clean", DEFAULT_SESSION_TIMEOUT_MS),
+          () =>
+            failoverSection(main, zk, plan, "clean", DEFAULT_SESSION_TIMEOUT_MS, {
+              prepared,
+              results,
+            }),
         );
       }
       if (only.has("idle")) {
@@ -244,6 +270,25 @@ export async function runBench(plan: Plan): Promise<BenchResults> {
           ),
         );
       }
+    }
+    if (only.has("scaling")) {
+      await lab?.close();
+      lab = undefined;
+      results.scaling = await section("scaling", results, async () => {
+        const watcher = await connectWatcher(zk.connectString);
+        try {
+          return await runScaling({
+            zk,
+            watcher,
+            ...plan.scaling,
+            sessionTimeoutMs: DEFAULT_SESSION_TIMEOUT_MS,
+            kazoo: prepared.find((peer) => peer.name === "kazoo"),
+            say: progress,
+          });
+        } finally {
+          await watcher.close();
+        }
+      });
     }
     results.targets = judgeTargets(results, TICK_MS);
     results.durationS = Math.round((performance.now() - startedAt) / 1000);

@@ -4,7 +4,7 @@
  */
 
 /** The sections, in the order they run. */
-export const SECTIONS = ["startup", "clean", "idle", "rpc", "crash"] as const;
+export const SECTIONS = ["startup", "clean", "idle", "rpc", "crash", "scaling"] as const;
 export type SectionName = typeof SECTIONS[number];
 
 /** How much of everything a run does. */
@@ -19,6 +19,7 @@ export interface Plan {
   readonly idleWindowMs: number;
   readonly idleSettleMs: number;
   readonly rpc: { repetitions: number; warmupMs: number; durationMs: number; concurrency: number };
+  readonly scaling: { counts: number[]; rounds: number; warmupRounds: number; settleMs: number };
 }
 
 const FULL = {
@@ -28,6 +29,7 @@ const FULL = {
   idleWindowMs: 30_000,
   idleSettleMs: 3000,
   rpc: { repetitions: 5, warmupMs: 500, durationMs: 1500, concurrency: 64 },
+  scaling: { counts: [2, 10, 50], rounds: 5, warmupRounds: 1, settleMs: 300 },
 };
 
 const QUICK = {
@@ -37,6 +39,7 @@ const QUICK = {
   idleWindowMs: 5000,
   idleSettleMs: 1000,
   rpc: { repetitions: 1, warmupMs: 300, durationMs: 1000, concurrency: 64 },
+  scaling: { counts: [2, 10], rounds: 2, warmupRounds: 0, settleMs: 200 },
 };
 
 const USAGE = `usage: deno task bench [--quick] [--only=${SECTIONS.join(",")}] [--out=<file>]`;
@@ -77,6 +80,10 @@ export function howMeasured(plan: Plan): string[] {
     } s with nothing to do, after ${
       plan.idleSettleMs / 1000
     } s of settling; RSS is VmRSS at the end.`,
+    `Peers (issue 9): kazoo's Election (Debian python3-kazoo, /usr/bin/python3) and Apache Curator's LeaderLatch (Debian libcurator-recipes-java, bench/peers/CuratorContender.java compiled with javac), two contenders each on their own path of the same ZooKeeper with the same session timeout; after each of our clean rounds one round of each peer: SIGTERM of the leading contender (kazoo: client.stop(), which closes the session; Curator: the shutdown hook closes the latch, then the client) until the other contender's leadership callback, whose own wall-clock timestamp (printed in its line) is compared with the wall-clock time of the signal. Ours is compared by its "accepted" figure, which includes one gRPC call; the ratio is ours / the peer with the lowest p50.`,
+    `How the cost grows: for ${
+      plan.scaling.counts.join(", ")
+    } contenders (ours: masters of one lab with a worker; kazoo: Election contenders), ${plan.scaling.warmupRounds} warm-up + ${plan.scaling.rounds} clean failovers each (ours: SIGTERM until the worker accepted; kazoo: until the callback). Notifications: the increase of the sum of mntr's zk_sum_node_{created,deleted,children,changed}_watch_count from just before the signal to 50 ms after the hand-over (the bench's own exists-watch on our leader's node counts one). CPU: utime+stime from /proc/<pid>/stat over the same window (10 ms resolution), for the worker, the successor and all other masters together.`,
     'Start-up: ZooKeeper already up; the worker and two masters are spawned at the same moment (deno run, warm module cache); times to the worker\'s "Accepted a new leader epoch".',
     "The machine may be shared: for each section the share of all CPU time used by processes other than the bench and its children is measured (/proc/stat minus our process tree) and printed; a section with much other work has noisy figures.",
   ];

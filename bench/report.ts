@@ -1,7 +1,8 @@
 /** The tables a bench run prints for people, in the order of issue 5. */
 import Table from "cli-table3";
-import type { BenchResults } from "./results.ts";
+import { type BenchResults, ok, rankedPeers } from "./results.ts";
 import { RPC_CASES, type RpcCase, type RpcMode } from "./rpc.ts";
+import type { ScalingRow } from "./scaling.ts";
 import { round, type Summary } from "./stats.ts";
 
 function table(title: string, head: string[], rows: (string | number | null)[][]): string {
@@ -61,6 +62,8 @@ export function renderReport(results: BenchResults): string {
     );
   }
   if (failoverRows.length) parts.push(table("1–2. Failover", head, failoverRows));
+  const peerTable = renderPeers(results);
+  if (peerTable) parts.push(peerTable);
 
   const rpc = results.rpc;
   if (rpc && "error" in rpc) parts.push(failed("3–4. RPC", rpc));
@@ -87,6 +90,9 @@ export function renderReport(results: BenchResults): string {
         round(row.concurrent.p50Ms, 2),
         round(row.concurrent.p99Ms, 2),
         `${ratio("sequential")}× / ${ratio("concurrent")}×`,
+        `${round(row.sequential.ratioToDenoBare, 2)}× / ${
+          round(row.concurrent.ratioToDenoBare, 2)
+        }×`,
         row.sequential.errors + row.concurrent.errors,
       ];
     });
@@ -101,6 +107,7 @@ export function renderReport(results: BenchResults): string {
         "p50",
         "p99",
         "vs Node",
+        "vs bare Deno",
         "errors",
       ],
       rows,
@@ -170,8 +177,12 @@ export function renderReport(results: BenchResults): string {
     ));
   }
 
+  const scaling = results.scaling;
+  if (scaling && "error" in scaling) parts.push(failed("7. How the cost grows", scaling));
+  if (scaling && !("error" in scaling)) parts.push(renderScaling(scaling));
+
   parts.push(table(
-    "Targets (issue 5)",
+    "Targets (issues 5 and 9)",
     ["figure", "measured", "target", "verdict"],
     (results.targets ?? []).map((t) => [t.figure, t.measured, t.target, t.met ? "met" : "MISSED"]),
   ));
@@ -180,4 +191,96 @@ export function renderReport(results: BenchResults): string {
   parts.push(`Other work on the machine (share of all ${m.cpus} cores): ${load}`);
   parts.push(`How measured:\n${results.howMeasured.map((line) => `- ${line}`).join("\n")}`);
   return parts.join("\n\n");
+}
+
+/** Ours beside the peers (issue 9), with the ratio to the best; undefined without a clean run. */
+function renderPeers(results: BenchResults): string | undefined {
+  const clean = ok(results.cleanFailover);
+  if (!clean || !results.peers) return undefined;
+  const rows: (string | number | null)[][] = [
+    summaryRow("ours: SIGTERM → worker accepted the new leader", clean.accepted),
+    summaryRow("ours: SIGTERM → new leader decided (no RPC)", clean.decided),
+  ];
+  const notes: string[] = [];
+  for (const [name, section] of Object.entries(results.peers)) {
+    if (!section) continue;
+    if ("callback" in section) {
+      rows.push(summaryRow(`${section.version}: SIGTERM → other's callback`, section.callback));
+    } else {
+      notes.push(
+        `  ${name} not measured: ${"skipped" in section ? section.skipped : section.error}`,
+      );
+    }
+  }
+  const best = rankedPeers(results.peers)[0];
+  if (best) {
+    const ratio = (ours: number, peer: number) => round(ours / peer, 2);
+    const b = best.figures.callback;
+    const a = clean.accepted;
+    rows.push([
+      `ratio ours (accepted) / ${best.name}`,
+      "",
+      ratio(a.p50, b.p50),
+      ratio(a.p90, b.p90),
+      ratio(a.p99, b.p99),
+      ratio(a.max, b.max),
+    ]);
+  }
+  const title = "1a. Clean failover beside the peers (rounds interleaved, one ZooKeeper)";
+  return [table(title, ["ms", "n", "p50", "p90", "p99", "max"], rows), ...notes].join("\n");
+}
+
+/** Section 7: per number of contenders, ours and kazoo's (medians and p99 of a few rounds). */
+function renderScaling(rows: ScalingRow[]): string {
+  const body: (string | number | null)[][] = [];
+  for (const row of rows) {
+    const ours = row.ours;
+    if ("error" in ours) {
+      body.push([`ours, ${row.contenders}`, `not measured: ${ours.error}`, ...Array(6).fill(null)]);
+    } else {
+      body.push([
+        `ours, ${row.contenders}`,
+        ours.failover.n,
+        round(ours.failover.p50, 1),
+        round(ours.failover.p99, 1),
+        round(ours.notifications.p50, 0),
+        round(ours.workerCpuMs.p50, 0),
+        round(ours.successorCpuMs.p50, 0),
+        round(ours.otherMastersCpuMs.p50, 0),
+      ]);
+    }
+    const kazoo = row.kazoo;
+    if (kazoo && "error" in kazoo) {
+      body.push([
+        `kazoo, ${row.contenders}`,
+        `not measured: ${kazoo.error}`,
+        ...Array(6).fill(null),
+      ]);
+    } else if (kazoo) {
+      body.push([
+        `kazoo, ${row.contenders}`,
+        kazoo.failover.n,
+        round(kazoo.failover.p50, 1),
+        round(kazoo.failover.p99, 1),
+        round(kazoo.notifications.p50, 0),
+        null,
+        null,
+        null,
+      ]);
+    }
+  }
+  return table(
+    "7. How the cost grows (clean failovers; CPU ms per leader change, 10 ms resolution)",
+    [
+      "contenders",
+      "n",
+      "p50 ms",
+      "p99 ms",
+      "notifications",
+      "worker CPU",
+      "successor CPU",
+      "other masters CPU",
+    ],
+    body,
+  );
 }

@@ -53,10 +53,6 @@ const TLS_TWINS: Partial<Record<RpcCase, RpcCase>> = {
   denoBareTls: "denoBare",
 };
 
-/** The Node baseline a case is compared with: the one on the same transport. */
-function baselineOf(rpcCase: RpcCase): RpcCase {
-  return rpcCase in TLS_TWINS ? "nodeTls" : "node";
-}
 export type RpcMode = "sequential" | "concurrent";
 
 /** Medians over the repetitions of one case and mode, and every repetition. */
@@ -70,6 +66,9 @@ export interface RpcFigures {
   readonly ratioToPlaintext?: number;
   /** The smallest and largest of those ratios. */
   readonly ratioRange: readonly [number, number];
+  /** The same against the bare files under Deno (our own code's cost, the runtime's removed). */
+  readonly ratioToDenoBare: number;
+  readonly ratioToDenoBareRange: readonly [number, number];
   readonly callsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -134,9 +133,14 @@ export async function runRpcBench(
     }
     const modeFigures = (rpcCase: RpcCase, mode: RpcMode) => {
       const twin = TLS_TWINS[rpcCase];
+      // Each TLS case against the baselines over mutual TLS, and against its plaintext twin.
+      const [node, denoBare] = twin
+        ? ["nodeTls", "denoBareTls"] as const
+        : ["node", "denoBare"] as const;
       return figures(
         runs[rpcCase][mode],
-        runs[baselineOf(rpcCase)][mode],
+        runs[node][mode],
+        runs[denoBare][mode],
         twin && runs[twin][mode],
       );
     };
@@ -154,8 +158,14 @@ export async function runRpcBench(
  * seconds apart, and its median reported: load from other work comes and goes over a run, and
  * pairing cancels most of it.
  */
-function figures(runs: LoadResult[], baseline: LoadResult[], plaintext?: LoadResult[]): RpcFigures {
-  const ratios = runs.map((run, i) => run.callsPerSecond / baseline[i].callsPerSecond);
+function figures(
+  runs: LoadResult[],
+  node: LoadResult[],
+  denoBare: LoadResult[],
+  plaintext?: LoadResult[],
+): RpcFigures {
+  const ratios = runs.map((run, i) => run.callsPerSecond / node[i].callsPerSecond);
+  const bareRatios = runs.map((run, i) => run.callsPerSecond / denoBare[i].callsPerSecond);
   return {
     ratioToNode: median(ratios),
     ...(plaintext
@@ -166,6 +176,8 @@ function figures(runs: LoadResult[], baseline: LoadResult[], plaintext?: LoadRes
       }
       : {}),
     ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+    ratioToDenoBare: median(bareRatios),
+    ratioToDenoBareRange: [Math.min(...bareRatios), Math.max(...bareRatios)],
     callsPerSecond: median(runs.map((run) => run.callsPerSecond)),
     p50Ms: median(runs.map((run) => run.p50Ms)),
     p99Ms: median(runs.map((run) => run.p99Ms)),

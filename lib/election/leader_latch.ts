@@ -29,7 +29,7 @@ import {
   parseMemberNode,
 } from "./decisions.ts";
 import { leaseHolds, readTimeoutMs } from "../zookeeper/lease.ts";
-import { readElection } from "./read_election.ts";
+import { ElectionNames, readElection } from "./read_election.ts";
 import type { Logger } from "../common/log.ts";
 import type { SessionEvent } from "../zookeeper/session.ts";
 import type { WatchEvent, ZkClient } from "../zookeeper/client.ts";
@@ -71,6 +71,12 @@ export class LeaderLatch {
   #client?: ZkClient;
   #guid: string;
   #ownNode?: string;
+  /** Whether the data watch on our own node is set and has not fired: its deletion will tell us. */
+  #ownWatchArmed = false;
+  /** Counts our own node's watch events, so a read can tell whether one came while it ran. */
+  #ownWatchEvents = 0;
+  /** The names our last read listed: read along with the next listing (read_election.ts). */
+  readonly #known = new ElectionNames();
   #checking = false;
   #closing?: Promise<void>;
   #again = false;
@@ -101,6 +107,8 @@ export class LeaderLatch {
     const effect = connectionEffect(event);
     // Only a connected session gives us a client to read the election with.
     this.#client = event.type === "connected" ? event.client : undefined;
+    // Our watch is set again on the next read, whatever the session did meanwhile.
+    this.#ownWatchArmed = false;
     switch (effect) {
       case "join":
         this.#guid = this.#newGuid();
@@ -172,11 +180,13 @@ export class LeaderLatch {
   }
 
   readonly #onWatch = (event: WatchEvent) => {
-    // Our own node gone: stop leading now, before the check that follows reads the election.
-    if (
-      event.type === "NODE_DELETED" && this.#ownNode && event.path === this.#path(this.#ownNode)
-    ) {
-      this.#setRole({ role: "none", reason: "our election node was deleted" });
+    if (this.#ownNode && event.path === this.#path(this.#ownNode)) {
+      this.#ownWatchArmed = false;
+      this.#ownWatchEvents++;
+      // Our own node gone: stop leading now, before the check that follows reads the election.
+      if (event.type === "NODE_DELETED") {
+        this.#setRole({ role: "none", reason: "our election node was deleted" });
+      }
     }
     this.#schedule();
   };
@@ -234,10 +244,18 @@ export class LeaderLatch {
       this.#ownNode = joined;
     }
     const ownNode = this.#ownNode;
+    // The watch on our node is set again only once it has fired: set twice, it would fire twice.
+    const rearm = !this.#ownWatchArmed;
+    const eventsBefore = this.#ownWatchEvents;
     const order = await readElection(client, this.options.electionPath, {
-      nodeWatch: { node: ownNode, watcher: this.#onWatch },
+      nodeWatch: rearm ? { node: ownNode, watcher: this.#onWatch } : undefined,
+      known: this.#known,
     });
     if (client !== this.#client || ownNode !== this.#ownNode) return void (this.#again = true);
+    // Set only if it has not fired since (its event can come before this continuation runs).
+    if (rearm && eventsBefore === this.#ownWatchEvents && order.some((c) => c.node === ownNode)) {
+      this.#ownWatchArmed = true;
+    }
     await this.#removeStrayNodes(client, order, ownNode);
     const decision = decide(order, { node: ownNode, sessionId });
     switch (decision.kind) {

@@ -5,8 +5,13 @@
  *
  * The leader's epoch comes from ZooKeeper, not from memory, so the fence survives a worker restart:
  * a stale leader's calls are refused by a freshly started worker too.
+ *
+ * The watch's reads send the reads of the nodes already seen along with the listing
+ * (read_election.ts), so a change of leader costs the worker one round trip: it knows the new
+ * leader's epoch one round trip after the old leader's node went, usually before the new leader's
+ * first call arrives. A verification (an epoch the watch has not shown) reads after a sync.
  */
-import { readElection } from "../election/read_election.ts";
+import { ElectionNames, readElection } from "../election/read_election.ts";
 import { leaderOf } from "../election/decisions.ts";
 import {
   afterAccept,
@@ -42,6 +47,8 @@ export interface EpochFenceOptions {
 export class EpochFence {
   #state: FenceState;
   #client?: ZkClient;
+  /** The names the watch's last read listed: a change costs one round trip (read_election.ts). */
+  readonly #known = new ElectionNames();
   #verification?: { startedAt: number; result: Promise<bigint> };
   #watchRead?: Promise<void>;
   readonly #clock: Clock;
@@ -107,6 +114,7 @@ export class EpochFence {
   async #readAndWatch(client: ZkClient): Promise<void> {
     try {
       const order = await readElection(client, this.options.electionPath, {
+        known: this.#known,
         childWatcher: this.#onElectionChange,
       });
       // A missing path sets no child watch: watch for its creation instead.
@@ -145,9 +153,13 @@ export class EpochFence {
     }
     const result = (async () => {
       try {
-        await client.sync();
-        const leaderEpoch =
-          leaderOf(await readElection(client, this.options.electionPath))?.epoch ?? 0n;
+        // The read is sent right behind the sync, without waiting for it: ZooKeeper serves a
+        // session's requests in order, so the read still sees everything the sync waits for,
+        // and both take one round trip instead of three.
+        const synced = client.sync();
+        const read = readElection(client, this.options.electionPath, { known: this.#known });
+        const [, order] = await Promise.all([synced, read]);
+        const leaderEpoch = leaderOf(order)?.epoch ?? 0n;
         this.#learnLeaderEpoch(leaderEpoch);
         return leaderEpoch;
       } catch (error) {

@@ -130,3 +130,39 @@ Deno.test("createLogger json keeps a message with a newline on one line", () => 
   assert.ok(!lines[0].includes("\n"));
   assert.equal(JSON.parse(lines[0]).msg, "two\nlines");
 });
+
+/** Runs `code` in a child Deno with the logger module imported as `log`; returns its stdout. */
+async function stdoutOf(code: string): Promise<string> {
+  const module = new URL("../../lib/common/log.ts", import.meta.url).href;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", `import * as log from "${module}";\n${code}`],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  return new TextDecoder().decode(output.stdout);
+}
+
+Deno.test("createLogger on stdout writes every line of a turn, in order, before Deno.exit", async () => {
+  const text = await stdoutOf(`
+    const logger = log.createLogger("json");
+    for (let i = 0; i < 2000; i++) logger.info("line", { i });
+    Deno.exit(0);
+  `);
+  const lines = text.trimEnd().split("\n").map((line) => JSON.parse(line).i);
+  assert.deepEqual(lines, Array.from({ length: 2000 }, (_, i) => i));
+});
+
+Deno.test("createLogger on stdout writes lines of later turns too, in the exact format", async () => {
+  const text = await stdoutOf(`
+    const logger = log.createLogger("text", { now: () => new Date(2024, 4, 1, 8, 32, 32) });
+    logger.info("I am the leader");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    logger.warn("Cannot connect", { attempt: 2 });
+  `);
+  assert.equal(
+    text,
+    "2024/05/01 08:32:32 I am the leader\n2024/05/01 08:32:32 WARN: Cannot connect attempt=2\n",
+  );
+});

@@ -3,6 +3,7 @@
  * LeaderLatch and, while it leads, drives the worker (term.ts announces the leadership,
  * forward_task.ts forwards submitted tasks), always with its epoch and only while its lease holds.
  */
+import { delay } from "../../common/backoff.ts";
 import type { MasterConfig } from "../../config/config.ts";
 import { describeTls } from "../../config/tls.ts";
 import { leaderOf } from "../../election/decisions.ts";
@@ -15,6 +16,7 @@ import {
   createServer,
   startServer,
   stopServer,
+  warmUpCodecs,
 } from "../../grpc/grpc.ts";
 import { logRefusals, tlsHint } from "../../grpc/credentials.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
@@ -23,10 +25,14 @@ import { forwardTask } from "./forward_task.ts";
 import { masterHandlers } from "./service.ts";
 import { type CallWorker, LeaderTerms } from "./term.ts";
 
+/** How long a stopping leader waits after its node's deletion before the rest of its shutdown. */
+const HANDOVER_GRACE_MS = 50;
+
 /** Runs a master until `context.signal` aborts, then leaves the election first and stops. */
 export async function runMaster(config: MasterConfig, context: RunContext): Promise<void> {
   const { logger, signal } = context;
   logger.info(describeTls(config.tls));
+  warmUpCodecs();
   const worker = createMapReduceClient(config.workerAddress, config.tls);
   // Connect and make one real call now (a health check on the same channel), so the first call
   // after winning the election pays neither for the connection nor for a cold call path.
@@ -78,7 +84,11 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
     },
   });
   // Leave the election the moment we are asked to stop: the successor takes over while we finish.
-  signal.addEventListener("abort", () => void latch.close(), { once: true });
+  let handingOver = false;
+  signal.addEventListener("abort", () => {
+    handingOver = latch.leadership() !== undefined;
+    void latch.close();
+  }, { once: true });
   const session = new ZkSession(config, {
     logger,
     onEvent: (event) => latch.handleSession(event),
@@ -95,6 +105,10 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   clearInterval(status);
   terms.end();
   await latch.close();
+  // Our node is gone and the successor is taking over, on the same cores: leave them to it for a
+  // moment before the rest (closing the session, the server, and the channel to the worker, whose
+  // GOAWAY the worker would handle just when the new leader's first call arrives).
+  if (handingOver) await delay(HANDOVER_GRACE_MS);
   await session.close();
   await stopServer(server, 500);
   worker.close();

@@ -9,7 +9,7 @@ import { describeTls } from "../../config/tls.ts";
 import { EpochFence } from "../../fencing/epoch_fence.ts";
 import { plainCallRefusal } from "../../fencing/plain_clients.ts";
 import { logRefusals, peerName } from "../../grpc/credentials.ts";
-import { createServer, grpc, startServer, stopServer } from "../../grpc/grpc.ts";
+import { createServer, grpc, startServer, stopServer, warmUpCodecs } from "../../grpc/grpc.ts";
 import { TaskLedger } from "../../tasks/ledger.ts";
 import { isRejection, validateTaskRequest } from "../../tasks/request.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
@@ -30,6 +30,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     highestAccepted: ledger.highestEpoch,
     onAccept: (epoch) => ledger.recordEpoch(epoch),
   });
+  warmUpCodecs();
   const { server } = createServer({
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
