@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ComposeBackend } from "../../lib/lab/compose/backend.ts";
 import { parseLabSettings, PROJECT_ROOT } from "../../lib/lab/settings.ts";
-import { writeState } from "../../lib/lab/state.ts";
 
 const hasDockerCompose = await new Deno.Command("docker-compose", { args: ["version"] })
   .output().then((output) => output.success, () => false);
@@ -22,11 +21,14 @@ Deno.test("a TLS Compose lab runs docker-compose with compose.tls.yaml and its c
       { mode: 0o755 },
     );
     const settings = parseLabSettings({ LAB_STATE_DIR: join(dir, "state") });
-    const backend = new ComposeBackend(settings, [recorder]);
-    await writeState(settings.stateDir, { backend: "compose", ensemble: false, tls: true });
-    await backend.stop("master1");
-    await writeState(settings.stateDir, { backend: "compose", ensemble: false });
-    await backend.stop("master1");
+    // The state as `up --tls` records it and chooseBackend hands it over, then a plaintext one.
+    await new ComposeBackend(settings, [recorder], {
+      backend: "compose",
+      ensemble: false,
+      tls: true,
+    }).stop("master1");
+    await new ComposeBackend(settings, [recorder], { backend: "compose", ensemble: false })
+      .stop("master1");
     const [tls, plain] = (await Deno.readTextFile(join(dir, "calls"))).trim().split("\n");
     const files = `-f ${PROJECT_ROOT}/compose.yaml`;
     assert.equal(
