@@ -27,8 +27,13 @@ export async function labClientTls(
 ): Promise<TlsCredentials | undefined> {
   if (TLS_VARIABLES.some((name) => env[name]?.trim())) return parseTlsConfig(env, "run the lab");
   if (!(await readState(settings.stateDir))?.tls) return undefined;
-  const dir = certificatesDir(settings.stateDir);
-  return parseTlsConfig(certificateEnv(dir, CLI_CERTIFICATE), "call the lab over TLS");
+  return labCertificateTls(settings.stateDir);
+}
+
+/** The lab's own `cli` certificate in `<stateDir>/certs`, checked; throws ConfigError. */
+export function labCertificateTls(stateDir: string): TlsCredentials {
+  const dir = certificatesDir(stateDir);
+  return parseTlsConfig(certificateEnv(dir, CLI_CERTIFICATE), "call the lab over TLS")!;
 }
 
 /**

@@ -32,6 +32,7 @@ import {
 import { waitFor } from "../../common/wait.ts";
 import { zooKeeperHealth } from "../../zookeeper/four_letter_words.ts";
 import { checkHealth } from "../../grpc/grpc.ts";
+import { labCertificateTls } from "../lab_tls.ts";
 
 /** See the module comment. */
 export class LocalBackend implements Backend {
@@ -69,8 +70,10 @@ export class LocalBackend implements Backend {
     // first screen of `logs` has no "Cannot reach the worker" (compose.yaml waits the same way).
     if (await runner.start(layout, service("worker"))) {
       const address = `127.0.0.1:${layout.workerPort}`;
+      const tls = layout.tls ? labCertificateTls(this.settings.stateDir) : undefined;
       await waitFor(
-        async () => (await checkHealth(address, { timeoutMs: 1000 })) === "SERVING" || undefined,
+        async () =>
+          (await checkHealth(address, { timeoutMs: 1000, tls })) === "SERVING" || undefined,
         { timeoutMs: 30_000, intervalMs: 50, message: `the worker to serve at ${address}` },
       );
     }
