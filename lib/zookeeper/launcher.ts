@@ -30,6 +30,8 @@ export interface ZooCfgOptions {
   readonly tickTimeMs?: number;
   /** Default two ticks, ZooKeeper's own default. */
   readonly minSessionTimeoutMs?: number;
+  /** The longest session the server grants, whatever a client asks for. Default 60 000 ms. */
+  readonly maxSessionTimeoutMs?: number;
   /** The four-letter words the server answers. Default ruok, srvr, stat, mntr. */
   readonly fourLetterWords?: readonly string[];
   /** Further lines: `server.N=…` of an ensemble, test-only tuning. */
@@ -48,7 +50,7 @@ export function zooCfg(options: ZooCfgOptions): string {
     `clientPort=${options.clientPort}`,
     `clientPortAddress=${options.clientPortAddress ?? "127.0.0.1"}`,
     `minSessionTimeout=${options.minSessionTimeoutMs ?? 2 * tickTimeMs}`,
-    "maxSessionTimeout=60000",
+    `maxSessionTimeout=${options.maxSessionTimeoutMs ?? 60000}`,
     "admin.enableServer=false",
     `4lw.commands.whitelist=${words.join(",")}`,
     ...options.extraLines ?? [],

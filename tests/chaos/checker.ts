@@ -10,13 +10,21 @@
  * The judging is pure, so it is unit-tested with plain data (checker_test.ts).
  */
 import { taskKey } from "../../lib/tasks/ledger.ts";
+import { historyAt, type HistoryStart } from "./epoch_windows.ts";
+
+/** The task id of a leader's announcement, as the original lab names it (the checker's own copy). */
+const ANNOUNCEMENT_TASK = "leader_election";
 import type { TaskOutcome } from "./load.ts";
 
 /** One journal line as the checker reads it; `line` counts from 1. */
 export type JournalLine =
-  | { readonly line: number; readonly type: "epoch"; readonly epoch: bigint }
+  | { readonly line: number; readonly at: number; readonly type: "epoch"; readonly epoch: bigint }
+  /** The worker's fence found ZooKeeper's history restarted: the epochs above no longer count. */
+  | { readonly line: number; readonly at: number; readonly type: "history" }
   | {
     readonly line: number;
+    /** When the worker recorded it (wall-clock ms). */
+    readonly at: number;
     readonly type: "task";
     readonly task: string;
     readonly epoch: bigint;
@@ -44,16 +52,21 @@ export function parseJournal(text: string): { lines: JournalLine[]; violations: 
     if (raw === "") return;
     try {
       const record = JSON.parse(raw);
+      const at = typeof record.at === "string" ? Date.parse(record.at) : NaN;
+      if (Number.isNaN(at)) throw new Error();
+      if (record.type === "history" && typeof record.zxid === "string") {
+        return void lines.push({ line, at, type: "history" });
+      }
       if (typeof record.epoch !== "string" || !/^\d{1,20}$/.test(record.epoch)) throw new Error();
-      if (typeof record.at !== "string") throw new Error();
       const epoch = BigInt(record.epoch);
-      if (record.type === "epoch") return void lines.push({ line, type: "epoch", epoch });
+      if (record.type === "epoch") return void lines.push({ line, at, type: "epoch", epoch });
       if (
         record.type === "task" && typeof record.task === "string" &&
         typeof record.result === "string"
       ) {
         return void lines.push({
           line,
+          at,
           type: "task",
           task: record.task,
           epoch,
@@ -88,7 +101,21 @@ export function highestEpoch(lines: readonly JournalLine[]): bigint {
   );
 }
 
-/** Judges the whole journal (epochs and duplicates) and one round's submissions against it. */
+/**
+ * The epoch the journal records as accepted last (0n if none): the highest one, except after
+ * ZooKeeper lost its data, when the new history's epochs start again from the bottom.
+ */
+export function lastEpoch(lines: readonly JournalLine[]): bigint {
+  const last = lines.findLast((entry) => entry.type !== "task");
+  return last?.type === "epoch" ? last.epoch : 0n;
+}
+
+/**
+ * Judges the whole journal (epochs and duplicates) and one round's submissions against it. After
+ * the worker recorded that ZooKeeper's history restarted (a data loss), epochs start again from
+ * the bottom: the order of epochs is judged within each history. (Whether the epochs were
+ * ZooKeeper's at the time is history_checker.ts's part, from the observer's own view.)
+ */
 export function checkRound(
   lines: readonly JournalLine[],
   outcomes: readonly TaskOutcome[],
@@ -96,7 +123,13 @@ export function checkRound(
   const violations: string[] = [];
   const performed = new Map<string, JournalLine[]>();
   let current = 0n;
+  let history = 0;
   for (const entry of lines) {
+    if (entry.type === "history") {
+      history++;
+      current = 0n;
+      continue;
+    }
     if (entry.type === "epoch") {
       if (entry.epoch <= current) {
         violations.push(
@@ -112,7 +145,10 @@ export function checkRound(
           `while the accepted epoch was ${current}`,
       );
     }
-    const key = taskKey(entry.task, entry.epoch);
+    // An announcement is once per epoch, and epoch numbers repeat in a new history.
+    const key = entry.task === ANNOUNCEMENT_TASK && history > 0
+      ? `history ${history}: ${taskKey(entry.task, entry.epoch)}`
+      : taskKey(entry.task, entry.epoch);
     performed.set(key, [...(performed.get(key) ?? []), entry]);
   }
   const duplicated = [...performed].filter(([, entries]) => entries.length > 1).map(([key]) => key);

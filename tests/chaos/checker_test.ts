@@ -1,6 +1,6 @@
 /** The chaos checker on plain data: it must catch every broken invariant it claims to check. */
 import assert from "node:assert/strict";
-import { checkRound, highestEpoch, parseJournal } from "./checker.ts";
+import { checkRound, highestEpoch, lastEpoch, parseJournal } from "./checker.ts";
 import type { TaskOutcome } from "./load.ts";
 
 const at = "2024-05-01T08:32:32.000Z";
@@ -11,6 +11,7 @@ const answered = (id: string): TaskOutcome => ({
   id,
   message: `m ${id}`,
   submittedAt: 0,
+  sentAt: 0,
   settledAt: 1,
   answer: `m ${id} gatech`,
 });
@@ -99,4 +100,13 @@ Deno.test("parseJournal reports lines that are not records instead of skipping t
 Deno.test("highestEpoch is the largest accepted epoch, 0n for none", () => {
   assert.equal(highestEpoch(parseJournal(`${epochLine(5)}\n${epochLine(12)}\n`).lines), 12n);
   assert.equal(highestEpoch([]), 0n);
+});
+
+Deno.test("parseJournal reads the worker's record of a restarted ZooKeeper history", () => {
+  const history = JSON.stringify({ type: "history", zxid: "3", at });
+  const { lines, violations } = parseJournal(`${epochLine(90)}\n${history}\n${epochLine(4)}\n`);
+  assert.deepEqual(violations, []);
+  assert.deepEqual(lines.map((line) => line.type), ["epoch", "history", "epoch"]);
+  assert.equal(lastEpoch(lines), 4n);
+  assert.equal(lastEpoch(lines.slice(0, 2)), 0n);
 });

@@ -6,18 +6,27 @@
  * It remembers every process it ever started and which exits the test caused, so that any other
  * exit, or a stop that did not end with code 0, is reported as a crash. `close()` kills whatever
  * still runs (resuming paused processes first) and removes the temporary directory.
+ *
+ * The test's session also records ZooKeeper's history of leader epochs (election_history.ts), and
+ * the cluster keeps clients that talk to the masters directly, each with its cached leader
+ * (cached_leader_client.ts), so that the load reaches every master, a stale leader included. With
+ * `slowLinks`, each master reaches the worker through a proxy whose delay a fault can raise.
  */
 import { ZkSession } from "../../lib/zookeeper/session.ts";
 import { leaderOf } from "../../lib/election/decisions.ts";
 import { readElection } from "../../lib/election/read_election.ts";
 import { createLogger } from "../../lib/common/log.ts";
 import { TaskSubmitter } from "../../lib/tasks/submitter.ts";
-import { eventsOf, lastRole } from "../harness/events.ts";
+import { eventsOf, lastRole, waitForEvent } from "../harness/events.ts";
 import { freePort } from "../../lib/common/ports.ts";
 import { type LabProcess, spawnLab } from "../harness/process.ts";
 import { delay } from "../../lib/common/backoff.ts";
-import { highestEpoch, readJournalFile } from "./checker.ts";
+import { highestEpoch, lastEpoch, readJournalFile } from "./checker.ts";
 import { type Placement, spawnInNamespace } from "./netns.ts";
+import { CachedLeaderClient, type MasterAddress } from "./cached_leader_client.ts";
+import { type DelayProxy, startDelayProxy } from "./delay_proxy.ts";
+import { ElectionHistory } from "./election_history.ts";
+import type { LeaderClaim } from "./history_checker.ts";
 
 /** Options for {@linkcode startCluster}. */
 export interface ClusterOptions {
@@ -31,7 +40,12 @@ export interface ClusterOptions {
   readonly workerHost?: string;
   /** Puts a master in a network namespace; default: loopback in the test's namespace. */
   readonly placeMaster?: (name: string) => Placement;
+  /** Each master calls the worker through its own {@linkcode DelayProxy} (loopback only). */
+  readonly slowLinks?: boolean;
 }
+
+/** How many clients with a cached leader share the load with the ZooKeeper-guided submitter. */
+const CACHED_LEADER_CLIENTS = 3;
 
 /** The deadline for a process to start, join or be elected: generous, it is not a measurement. */
 const START_TIMEOUT_MS = 20_000;
@@ -43,6 +57,11 @@ export class ChaosCluster implements AsyncDisposable {
   readonly processes: LabProcess[] = [];
   readonly session: ZkSession;
   readonly submitter: TaskSubmitter;
+  readonly history: ElectionHistory;
+  readonly cachedLeaderClients: CachedLeaderClient[];
+  /** Each master's link to the worker, with `slowLinks`. */
+  readonly links = new Map<string, DelayProxy>();
+  readonly #addresses = new Map<LabProcess, string>();
   readonly #current = new Map<string, LabProcess>();
   readonly #causedExits = new Map<LabProcess, "SIGTERM" | "SIGKILL">();
   readonly #statuses = new Map<LabProcess, Deno.CommandStatus>();
@@ -54,16 +73,52 @@ export class ChaosCluster implements AsyncDisposable {
     readonly workerPort: number,
   ) {
     const quiet = createLogger("json", { write: () => {} });
+    this.history = new ElectionHistory(this.electionPath);
     this.session = new ZkSession({
       zkServers: options.zkServers.split(","),
       // It owns no node, so an expiry costs nothing; a short timeout (and so a short read
       // timeout) lets it reconnect as quickly as the masters after ZooKeeper restarts.
       sessionTimeoutMs: 2000,
       electionPath: this.electionPath,
-    }, { logger: quiet, onEvent: () => {} });
+    }, { logger: quiet, onEvent: (event) => this.history.handleSession(event) });
     this.submitter = new TaskSubmitter({
       zk: () => this.session.client,
       electionPath: this.electionPath,
+    });
+    this.cachedLeaderClients = Array.from(
+      { length: CACHED_LEADER_CLIENTS },
+      (_, i) => new CachedLeaderClient(() => this.masterAddresses(), i),
+    );
+  }
+
+  /** Every submitter of the load: the ZooKeeper-guided one and the cached-leader clients. */
+  get submitters() {
+    return [
+      this.submitter.submit.bind(this.submitter),
+      ...this.cachedLeaderClients.map((client) => client.submit.bind(client)),
+    ];
+  }
+
+  /** The masters running now and the gRPC address each serves on. */
+  masterAddresses(): MasterAddress[] {
+    return this.masters.filter((master) => !master.hasExited && this.#addresses.has(master))
+      .map((master) => ({ name: master.name, address: this.#addresses.get(master)! }));
+  }
+
+  /**
+   * Every time a master said it leads, with its epoch: on taking over, and in each periodic
+   * status line (logged only while its lease holds), which carries the epoch of its last take-over.
+   */
+  claims(): LeaderClaim[] {
+    return this.processes.filter((process) => process.name !== "worker").flatMap((master) => {
+      const claims: LeaderClaim[] = [];
+      let epoch: bigint | undefined;
+      for (const { record } of eventsOf(master, "I am the leader")) {
+        if (record.epoch !== undefined) epoch = BigInt(record.epoch);
+        const at = Date.parse(String(record.time));
+        if (epoch !== undefined) claims.push({ master: master.name, epoch, at });
+      }
+      return claims;
     });
   }
 
@@ -128,12 +183,18 @@ export class ChaosCluster implements AsyncDisposable {
   async startMaster(name: string): Promise<LabProcess> {
     const placement = this.options.placeMaster?.(name);
     const host = placement?.host ?? "127.0.0.1";
+    let workerAddress = this.workerAddress;
+    if (this.options.slowLinks) {
+      let link = this.links.get(name);
+      if (!link) this.links.set(name, link = startDelayProxy(workerAddress));
+      workerAddress = link.address;
+    }
     const env = this.#env({
       MASTER_NAME: name,
       MASTER_HOST: host,
       MASTER_ADVERTISE_HOST: host,
       MASTER_PORT: "0",
-      WORKER_ADDR: this.workerAddress,
+      WORKER_ADDR: workerAddress,
       STATUS_INTERVAL_MS: "1000",
     });
     const master = this.#track(
@@ -141,6 +202,8 @@ export class ChaosCluster implements AsyncDisposable {
         ? spawnInNamespace(placement.netns, "master.ts", { name, env })
         : spawnLab("master.ts", { name, env }),
     );
+    const serving = await waitForEvent(master, "Master serving", { timeoutMs: START_TIMEOUT_MS });
+    this.#addresses.set(master, String(serving.record.address));
     await master.waitForLine((line) => line.includes("Joined the election"), {
       timeoutMs: START_TIMEOUT_MS,
     });
@@ -165,7 +228,7 @@ export class ChaosCluster implements AsyncDisposable {
     let seen = "nothing yet";
     while (performance.now() < deadline) {
       const leaders = this.masters.filter((m) => !m.hasExited && lastRole(m) === "leader");
-      const journalEpoch = highestEpoch((await readJournalFile(this.journalPath)).lines);
+      const journalEpoch = lastEpoch((await readJournalFile(this.journalPath)).lines);
       const client = this.session.client;
       const zkLeader = client
         ? leaderOf(await readElection(client, this.electionPath).catch(() => []))
@@ -228,11 +291,14 @@ export class ChaosCluster implements AsyncDisposable {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.submitter.close();
+      for (const client of this.cachedLeaderClients) client.close();
+      this.history.close();
       await this.session.close();
       await Promise.all(this.processes.map((process) => {
         process.signal("SIGCONT");
         return process.kill();
       }));
+      await Promise.all([...this.links.values()].map((link) => link.close()));
       await Deno.remove(this.directory, { recursive: true }).catch(() => {});
     })();
     return this.#closing;

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { waitForEvent } from "../harness/events.ts";
 import { delay } from "../../lib/common/backoff.ts";
 import { checkRound, readJournalFile } from "./checker.ts";
+import { checkAgainstHistory } from "./history_checker.ts";
 import type { ChaosCluster } from "./cluster.ts";
 import { startLoad, type TaskOutcome } from "./load.ts";
 import type { FamilyStats } from "./summary.ts";
@@ -20,10 +21,12 @@ export interface RoundContext {
   readonly cluster: ChaosCluster;
   readonly round: number;
   /**
-   * Waits until the worker accepts an epoch above `epoch`, records the time from `since` (a
-   * `performance.now()` taken when the fault was injected) as a failover and returns the epoch.
+   * Waits until the worker accepts an epoch above `epoch` (or, with `fromLine`, any epoch it
+   * accepts from that line of its output on: after ZooKeeper lost its data, epochs start again
+   * from the bottom), records the time from `since` (a `performance.now()` taken when the fault
+   * was injected) as a failover and returns the epoch.
    */
-  failover(since: number, epoch: bigint): Promise<bigint>;
+  failover(since: number, epoch: bigint, options?: { fromLine?: number }): Promise<bigint>;
   /** Adds a line under the summary table. */
   note(text: string): void;
 }
@@ -46,6 +49,18 @@ export async function runRounds(
     );
     if (!passed) throw new Error(`${stats.fault}: round ${round} failed (see its step)`);
   }
+  const calls = cluster.cachedLeaderClients.reduce((total, client) => ({
+    answered: total.answered + client.counts.answered,
+    notLeader: total.notLeader + client.counts.notLeader,
+    staleForwarded: total.staleForwarded + client.counts.staleForwarded,
+    unanswered: total.unanswered + client.counts.unanswered,
+  }), { answered: 0, notLeader: 0, staleForwarded: 0, unanswered: 0 });
+  stats.callsToFollowers = calls.notLeader;
+  stats.notes.push(
+    `clients with a cached leader: ${calls.answered} calls answered, ${calls.notLeader} refused ` +
+      `by a master that did not lead, ${calls.staleForwarded} forwarded by a stale leader and ` +
+      `refused by the worker, ${calls.unanswered} unanswered or unreachable`,
+  );
 }
 
 async function runRound(
@@ -54,19 +69,17 @@ async function runRound(
   round: number,
   options: { prefix: string; fault: Fault },
 ): Promise<void> {
-  const load = startLoad(
-    (id, message, submitOptions) => cluster.submitter.submit(id, message, submitOptions),
-    { prefix: `${options.prefix}-r${round}` },
-  );
+  const load = startLoad(cluster.submitters, { prefix: `${options.prefix}-r${round}` });
   let outcomes: TaskOutcome[];
   try {
     await delay(FLOW_MS);
     await options.fault({
       cluster,
       round,
-      failover: async (since, epoch) => {
+      failover: async (since, epoch, { fromLine } = {}) => {
         const accepted = await waitForEvent(cluster.worker, "Accepted a new leader epoch", {
-          where: (record) => BigInt(record.epoch) > epoch,
+          from: fromLine,
+          where: (record) => fromLine !== undefined || BigInt(record.epoch) > epoch,
           timeoutMs: 20_000,
         });
         stats.failoversMs.push(accepted.at - since);
@@ -83,7 +96,16 @@ async function runRound(
   // Exactly one leader at the end, as the masters, the worker's journal and ZooKeeper all say.
   await cluster.waitForOneLeader();
   const journal = await readJournalFile(cluster.journalPath);
+  const { readings, starts } = cluster.history;
   const report = checkRound(journal.lines, outcomes);
+  const againstHistory = checkAgainstHistory({
+    readings,
+    starts,
+    journal: journal.lines,
+    outcomes,
+    claims: cluster.claims(),
+    refusals: cluster.cachedLeaderClients.flatMap((client) => client.refusals),
+  });
   stats.rounds++;
   stats.submitted += report.submitted;
   stats.completed += report.completed;
@@ -93,7 +115,11 @@ async function runRound(
     stats.longestTaskMs,
     ...outcomes.map((outcome) => outcome.settledAt - outcome.submittedAt),
   );
-  assert.deepEqual([...journal.violations, ...report.violations], [], "invariant violations");
+  assert.deepEqual(
+    [...journal.violations, ...report.violations, ...againstHistory],
+    [],
+    "invariant violations",
+  );
   assert.deepEqual(report.duplicated, [], "tasks performed twice");
   assert.deepEqual(report.lost, [], "tasks without their one right answer");
   assert.deepEqual(cluster.crashes(), [], "processes that crashed");

@@ -17,6 +17,8 @@ export interface FamilyStats {
   readonly failoversMs: number[];
   /** The longest time a task took to get its answer. */
   longestTaskMs: number;
+  /** Calls of the cached-leader clients that a master refused as not the leader. */
+  callsToFollowers: number;
   /** "passed", "FAILED" or "skipped: <reason>". */
   result: string;
   /** Facts worth a line under the table, e.g. which ZooKeeper server was killed. */
@@ -40,6 +42,7 @@ export class ChaosSummary {
       staleRejected: 0,
       failoversMs: [],
       longestTaskMs: 0,
+      callsToFollowers: 0,
       result: "FAILED",
       notes: [],
     };

@@ -36,6 +36,8 @@ export interface ZooKeeperEnsemble extends AsyncDisposable {
 export interface ZooKeeperOptions {
   /** ZooKeeper's tick; sessions expire on tick boundaries. Default 200 ms. */
   tickTimeMs?: number;
+  /** The longest session timeout the server grants (`maxSessionTimeout`). Default 60 000 ms. */
+  maxSessionTimeoutMs?: number;
 }
 
 /** Starts a standalone ZooKeeper on a free port and resolves once it serves. */
@@ -44,7 +46,9 @@ export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<Zo
   const [port] = freePorts(1);
   // `ruok` answers `imok` a moment before the server serves (`srvr` still says "not currently
   // serving requests"), so both must pass.
-  const server = await createServer({ port, tickTimeMs, serverLines: [] }, async (server) => {
+  const { maxSessionTimeoutMs } = options;
+  const config = { port, tickTimeMs, serverLines: [], maxSessionTimeoutMs };
+  const server = await createServer(config, async (server) => {
     const answer = await server.fourLetter("ruok", { timeoutMs: PROBE_TIMEOUT_MS });
     if (answer !== "imok") return undefined;
     return await modeOf(server, PROBE_TIMEOUT_MS) === "standalone" ? true : undefined;

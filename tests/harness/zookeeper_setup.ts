@@ -16,6 +16,8 @@ export interface ServerConfig {
   myid?: number;
   /** Where the client port listens. Default 127.0.0.1. */
   clientPortAddress?: string;
+  /** The longest session timeout the server grants. Default 60 000 ms. */
+  maxSessionTimeoutMs?: number;
 }
 
 /** A prepared server: its directories and the command that runs it. */
@@ -51,6 +53,7 @@ export async function prepareServer(config: ServerConfig): Promise<ServerLayout>
       clientPort: config.port,
       clientPortAddress: config.clientPortAddress,
       tickTimeMs: config.tickTimeMs,
+      maxSessionTimeoutMs: config.maxSessionTimeoutMs,
       fourLetterWords: [
         "ruok",
         "srvr",
