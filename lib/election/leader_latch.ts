@@ -11,7 +11,8 @@
  * new guid so that a node of the old session is never mistaken for ours.
  *
  * A leader may act only while its lease holds: it must have heard from ZooKeeper about its own node
- * within the read timeout (two thirds of the session timeout), measured from when the confirming
+ * within the read timeout (two thirds of the session timeout that ZooKeeper granted, which may be
+ * shorter than the one asked for), measured from when the confirming
  * request was sent (the session's heartbeat keeps such answers coming, see zookeeper/session.ts; the arithmetic is zookeeper/lease.ts). Every
  * action checks the lease first, and a timer demotes the leader the moment it runs out, so a
  * process that was paused past its session timeout wakes up as a non-leader instead of acting on
@@ -49,7 +50,6 @@ export type LatchRole =
 export interface LeaderLatchOptions {
   readonly electionPath: string;
   readonly member: MemberInfo;
-  readonly sessionTimeoutMs: number;
   readonly logger: Logger;
   /** Told only when the role really changes (or the leader changes, for a follower). */
   readonly onChange?: (role: LatchRole) => void;
@@ -63,6 +63,12 @@ export interface LeaderLatchOptions {
 
 /** How many checks may follow each other at once before the loop backs off. */
 const MAX_CHECKS_IN_A_ROW = 10;
+
+/**
+ * How long leaving waits for ZooKeeper to confirm our node's deletion. A silent ZooKeeper must not
+ * hold a stopping process past its exit deadline (1.8 s); closing the session removes the node too.
+ */
+export const LEAVE_TIMEOUT_MS = 300;
 
 /** See the module comment. */
 export class LeaderLatch {
@@ -83,12 +89,12 @@ export class LeaderLatch {
   #failures = 0;
   #retryTimer?: TimerId;
   #leaseTimer?: TimerId;
-  readonly #readTimeoutMs: number;
+  /** Counts session events: a check compares it after each await to know its view is current. */
+  #sessionView = 0;
   readonly #clock: Clock;
   readonly #newGuid: () => string;
 
   constructor(private readonly options: LeaderLatchOptions) {
-    this.#readTimeoutMs = readTimeoutMs(options.sessionTimeoutMs);
     this.#clock = options.clock ?? realClock;
     this.#newGuid = options.newGuid ?? (() => crypto.randomUUID());
     this.#guid = this.#newGuid();
@@ -104,6 +110,7 @@ export class LeaderLatch {
   /** Reacts to the ZooKeeper session: the single switch over connection states (see connection_effect.ts). */
   handleSession(event: SessionEvent): void {
     if (this.#lifecycle === "closed") return;
+    this.#sessionView++;
     const effect = connectionEffect(event);
     // Only a connected session gives us a client to read the election with.
     this.#client = event.type === "connected" ? event.client : undefined;
@@ -146,9 +153,13 @@ export class LeaderLatch {
     return this.#leaseHeld(this.#clock.now()) ? this.#role.self : undefined;
   }
 
-  /** Re-reads the election now, e.g. after the worker refused our epoch. */
-  recheck(reason: string): void {
-    if (this.#role.role === "leader") this.#setRole({ role: "none", reason });
+  /**
+   * Re-reads the election now, e.g. after the worker refused our epoch. The role changes only if
+   * the election did: dropping it first would make a leader that the worker keeps refusing lead
+   * again at once, and so announce again, in a hot loop. (While our lease holds no other master
+   * can lead, so keeping the role until the read is safe; the worker fences it regardless.)
+   */
+  recheck(): void {
     this.#schedule();
   }
 
@@ -172,7 +183,13 @@ export class LeaderLatch {
       })
       : undefined;
     this.#setRole({ role: "none", reason: "leaving the election" });
-    await removed;
+    if (!removed) return;
+    let timer: TimerId | undefined;
+    await Promise.race([
+      removed,
+      new Promise<void>((resolve) => timer = this.#clock.setTimeout(resolve, LEAVE_TIMEOUT_MS)),
+    ]);
+    this.#clock.clearTimeout(timer);
   }
 
   #path(node: string): string {
@@ -237,10 +254,16 @@ export class LeaderLatch {
     const client = this.#client;
     if (!client || this.#lifecycle !== "started") return;
     const sessionId = client.sessionId;
+    const view = this.#sessionView;
+    // After every await: if the session changed (or our node did), what we read is not about
+    // the session we would act in; look again.
+    const changed = (ownNode?: string) =>
+      view !== this.#sessionView || client !== this.#client || this.#lifecycle !== "started" ||
+      (ownNode !== undefined && ownNode !== this.#ownNode);
     if (!this.#ownNode) {
       const joined = await this.#join(client);
       // The session may have changed while we joined: that node is not ours to use.
-      if (client !== this.#client) return void (this.#again = true);
+      if (changed()) return void (this.#again = true);
       this.#ownNode = joined;
     }
     const ownNode = this.#ownNode;
@@ -251,12 +274,13 @@ export class LeaderLatch {
       nodeWatch: rearm ? { node: ownNode, watcher: this.#onWatch } : undefined,
       known: this.#known,
     });
-    if (client !== this.#client || ownNode !== this.#ownNode) return void (this.#again = true);
+    if (changed(ownNode)) return void (this.#again = true);
     // Set only if it has not fired since (its event can come before this continuation runs).
     if (rearm && eventsBefore === this.#ownWatchEvents && order.some((c) => c.node === ownNode)) {
       this.#ownWatchArmed = true;
     }
     await this.#removeStrayNodes(client, order, ownNode);
+    if (changed(ownNode)) return void (this.#again = true);
     const decision = decide(order, { node: ownNode, sessionId });
     switch (decision.kind) {
       case "rejoin":
@@ -266,11 +290,16 @@ export class LeaderLatch {
         this.#again = true;
         return;
       case "lead":
+        // Claim only with a lease: reads that took longer than the read timeout (or a pause in
+        // the middle of the check) prove nothing about now. Read again instead.
+        if (!this.#leaseHeld(this.#clock.now())) {
+          throw new Error("the election was read too slowly to be sure we lead now");
+        }
         return this.#setRole({ role: "leader", self: decision.self });
       case "follow": {
         // Watch only the predecessor. If it left before the watch was set, look again.
         const stat = await client.exists(this.#path(decision.predecessor.node), this.#onWatch);
-        if (!stat) return void (this.#again = true);
+        if (changed(ownNode) || !stat) return void (this.#again = true);
         const { self, leader, predecessor } = decision;
         return this.#setRole({ role: "follower", self, leader, predecessor });
       }
@@ -342,6 +371,11 @@ export class LeaderLatch {
     return this.#client?.lastConfirmedAt ?? -Infinity;
   }
 
+  /** The session timeout ZooKeeper granted (not the one asked for): the lease follows it. */
+  #sessionTimeoutMs(): number {
+    return this.#client?.sessionTimeoutMs ?? 0;
+  }
+
   #startLease(): void {
     this.#armLeaseTimer();
   }
@@ -353,16 +387,20 @@ export class LeaderLatch {
 
   #armLeaseTimer(): void {
     this.#clock.clearTimeout(this.#leaseTimer);
-    const remaining = this.#confirmedAt() + this.#readTimeoutMs - this.#clock.now();
+    const remaining = this.#confirmedAt() + readTimeoutMs(this.#sessionTimeoutMs()) -
+      this.#clock.now();
     this.#leaseTimer = this.#clock.setTimeout(
       () => this.#checkLease(true),
       Math.max(0, remaining) + 1,
     );
   }
 
-  /** Whether the lease holds at `now`: the one rule that both acting and observing use. */
+  /**
+   * Whether the lease holds at `now`: the one rule that claiming, acting and observing use. It
+   * follows the session timeout ZooKeeper granted (see zookeeper/lease.ts).
+   */
   #leaseHeld(now: number): boolean {
-    return leaseHolds(this.#confirmedAt(), now, this.options.sessionTimeoutMs);
+    return leaseHolds(this.#confirmedAt(), now, this.#sessionTimeoutMs());
   }
 
   /** Demotes a leader whose lease has run out; otherwise follows the lease's renewals. */

@@ -6,6 +6,18 @@
  * The leader's epoch comes from ZooKeeper, not from memory, so the fence survives a worker restart:
  * a stale leader's calls are refused by a freshly started worker too.
  *
+ * ZooKeeper's history can restart under us (a new ensemble, a wiped data directory, a restored
+ * backup): its zxids start again below the epochs we know, and without care the new ensemble's
+ * leaders would be refused as stale forever. So on every new session, before judging any epoch,
+ * the fence syncs, reads the history marker (a persistent node beside the election that a fence
+ * creates with a random id when it is missing) and compares (`historyRestarted` in rules.ts): the
+ * newest zxid below the highest epoch it knows (a restored backup), or a marker other than the one
+ * it knew (a new ensemble, even one whose zxids have already passed the old epochs), means the
+ * history restarted. The fence then forgets the old history's epochs (told to `onHistory`, which
+ * the worker's journal records) and accepts only what the new ensemble, read after a sync, names
+ * as its leader. A stale leader of the old history is still refused: its epoch is not the new
+ * ensemble's leader's.
+ *
  * The watch's reads send the reads of the nodes already seen along with the listing
  * (read_election.ts), so a change of leader costs the worker one round trip: it knows the new
  * leader's epoch one round trip after the old leader's node went, usually before the new leader's
@@ -15,10 +27,14 @@ import { ElectionNames, readElection } from "../election/read_election.ts";
 import { leaderOf } from "../election/decisions.ts";
 import {
   afterAccept,
+  afterLearn,
   type FenceState,
   type FinalVerdict,
+  floorOf,
+  historyRestarted,
   judgeEpoch,
   judgeVerified,
+  NEW_HISTORY,
 } from "./rules.ts";
 import type { Logger } from "../common/log.ts";
 import { type Clock, realClock } from "../common/clock.ts";
@@ -30,6 +46,21 @@ export class FenceUnavailableError extends Error {
   override name = "FenceUnavailableError";
 }
 
+/** What the fence learned about ZooKeeper's history on a new session. */
+export interface HistoryNews {
+  /** The id in the history marker. */
+  readonly marker: string;
+  /** The newest zxid seen right after a sync. */
+  readonly lastZxid: bigint;
+  /** True when the history restarted: the epochs known before no longer count. */
+  readonly restarted: boolean;
+}
+
+/** Where the history marker of an election lives: beside it, so deleting the election spares it. */
+export function historyMarkerPath(electionPath: string): string {
+  return `${electionPath}-history`;
+}
+
 /** Options for {@linkcode EpochFence}. */
 export interface EpochFenceOptions {
   /** The election whose leader the fence follows. */
@@ -39,6 +70,15 @@ export interface EpochFenceOptions {
   readonly highestAccepted?: bigint;
   /** Told about each newly accepted epoch, before the task it came with is performed. */
   readonly onAccept?: (epoch: bigint) => void;
+  /** The history marker the fence last saw (from the worker's journal), if any. */
+  readonly historyMarker?: string;
+  /**
+   * Told when the fence learns the history it is in: a restart (before any epoch of the new
+   * history is accepted) or a marker it did not know. The worker's journal records it.
+   */
+  readonly onHistory?: (history: HistoryNews) => void;
+  /** Told whenever the fence becomes able (true) or unable (false) to verify new epochs. */
+  readonly onReadyChange?: (ready: boolean) => void;
   /** The clock of verifications and read retries. Default the real one. */
   readonly clock?: Clock;
 }
@@ -51,11 +91,17 @@ export class EpochFence {
   readonly #known = new ElectionNames();
   #verification?: { startedAt: number; result: Promise<bigint> };
   #watchRead?: Promise<void>;
+  /** The history check of the current session; judging waits for it. */
+  #historyCheck?: Promise<void>;
+  #ready = false;
+  /** The id in the history marker, as last seen (or as the journal remembers it). */
+  #marker?: string;
   readonly #clock: Clock;
 
   constructor(private readonly options: EpochFenceOptions) {
     this.#clock = options.clock ?? realClock;
     this.#state = { highestAccepted: options.highestAccepted ?? 0n, leaderEpoch: 0n };
+    this.#marker = options.historyMarker;
   }
 
   /** What the fence knows now. */
@@ -63,17 +109,120 @@ export class EpochFence {
     return this.#state;
   }
 
-  /** Follows the session: watches the election whenever connected. */
+  /** Whether the fence can verify new epochs now (connected, history checked). */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Follows the session: checks the history on each new session, then watches the election. */
   handleSession(event: SessionEvent): void {
-    this.#client = event.type === "connected" ? event.client : undefined;
-    if (event.type === "connected") void this.#watchElection(event.client);
+    if (event.type !== "connected") {
+      this.#client = undefined;
+      this.#historyCheck = undefined;
+      return this.#setReady(false);
+    }
+    const { client } = event;
+    this.#client = client;
+    if (!event.newSession) {
+      this.#setReady(true);
+      return void this.#watchElection(client);
+    }
+    this.#setReady(false);
+    this.#startHistoryCheck(client);
+  }
+
+  #startHistoryCheck(client: ZkClient): void {
+    const check = this.#checkHistory(client);
+    check.catch(() => {
+      // Retried by #checkHistory itself; a request that waits on it hears of the failure.
+    });
+    this.#historyCheck = check;
+  }
+
+  /** On a new session: syncs, compares, forgets the old history if it restarted, then watches. */
+  async #checkHistory(client: ZkClient): Promise<void> {
+    let marker: string;
+    try {
+      await client.sync();
+      marker = await this.#historyMarker(client);
+    } catch (error) {
+      if (client === this.#client) {
+        this.options.logger.warn("Cannot check ZooKeeper's history; trying again", {
+          error: String(error),
+        });
+        this.#clock.setTimeout(() => {
+          if (client === this.#client) this.#startHistoryCheck(client);
+        }, 200);
+      }
+      throw new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);
+    }
+    if (client !== this.#client) return;
+    const lastZxid = client.lastZxid;
+    const known = this.#marker;
+    this.#marker = marker;
+    if (historyRestarted(lastZxid, this.#state, { known, found: marker })) {
+      this.options.logger.warn(
+        "ZooKeeper's history restarted (new or restored ensemble): forgetting the old leader epochs; the new ensemble's leader will be accepted once ZooKeeper confirms it",
+        { lastZxid, highestKnownEpoch: floorOf(this.#state), marker, previousMarker: known },
+      );
+      this.options.onHistory?.({ marker, lastZxid, restarted: true });
+      this.#state = NEW_HISTORY;
+      this.#verification = undefined;
+    } else if (marker !== known) {
+      this.options.onHistory?.({ marker, lastZxid, restarted: false });
+    }
+    this.#setReady(true);
+    await this.#watchElection(client);
+  }
+
+  /**
+   * The id in the history marker, a persistent node beside the election path that the first
+   * fence to find it missing creates with a random id. A new ensemble has none (or another one).
+   */
+  async #historyMarker(client: ZkClient): Promise<string> {
+    const path = historyMarkerPath(this.options.electionPath);
+    const read = async () => {
+      const found = await client.getData(path);
+      return found && new TextDecoder().decode(found.data);
+    };
+    const existing = await read();
+    if (existing) return existing;
+    const id = crypto.randomUUID();
+    try {
+      await client.create(path, new TextEncoder().encode(id), "persistent");
+      return id;
+    } catch (error) {
+      // Another worker made it first: theirs is the history's.
+      const made = await read();
+      if (made) return made;
+      throw error;
+    }
+  }
+
+  #setReady(ready: boolean): void {
+    if (ready === this.#ready) return;
+    this.#ready = ready;
+    this.options.onReadyChange?.(ready);
   }
 
   /** Judges a request's epoch, asking ZooKeeper when it is unknown; accepting raises the floor. */
   async admit(epoch: bigint): Promise<FinalVerdict> {
     const arrivedAt = this.#clock.now();
+    // Nothing is judged against the epochs of a history that may have restarted.
+    if (epoch !== 0n && this.#historyCheck) {
+      const check = this.#historyCheck;
+      await check.catch((error) => {
+        throw error instanceof FenceUnavailableError
+          ? error
+          : new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);
+      });
+    }
     const first = judgeEpoch(epoch, this.#state);
-    const verdict = first.kind === "verify" ? await this.#verify(epoch, arrivedAt) : first;
+    const judged = first.kind === "verify" ? await this.#verify(epoch, arrivedAt) : first;
+    // Name our election path: a master following another one can then say so.
+    const verdict: FinalVerdict = judged.kind === "reject"
+      ? { kind: "reject", reason: `${judged.reason} (election path ${this.options.electionPath})` }
+      : judged;
     if (verdict.kind === "accept" && epoch > this.#state.highestAccepted) {
       this.options.logger.info("Accepted a new leader epoch", {
         epoch,
@@ -122,19 +271,18 @@ export class EpochFence {
         order.length === 0 &&
         !(await client.exists(this.options.electionPath, this.#onElectionChange))
       ) {
-        this.#learnLeaderEpoch(0n);
         return;
       }
-      this.#learnLeaderEpoch(leaderOf(order)?.epoch ?? 0n);
+      this.#learnLeaderEpoch(client, leaderOf(order)?.epoch ?? 0n);
     } catch (error) {
       this.options.logger.warn("Cannot read the election", { error: String(error) });
       this.#clock.setTimeout(this.#onElectionChange, 200);
     }
   }
 
-  #learnLeaderEpoch(leaderEpoch: bigint): void {
-    if (leaderEpoch === this.#state.leaderEpoch) return;
-    this.#state = { ...this.#state, leaderEpoch };
+  /** Learns from a read by `client`; a read by an older session (maybe another history) is not news. */
+  #learnLeaderEpoch(client: ZkClient, leaderEpoch: bigint): void {
+    if (client === this.#client) this.#state = afterLearn(leaderEpoch, this.#state);
   }
 
   /**
@@ -160,7 +308,7 @@ export class EpochFence {
         const read = readElection(client, this.options.electionPath, { known: this.#known });
         const [, order] = await Promise.all([synced, read]);
         const leaderEpoch = leaderOf(order)?.epoch ?? 0n;
-        this.#learnLeaderEpoch(leaderEpoch);
+        this.#learnLeaderEpoch(client, leaderEpoch);
         return leaderEpoch;
       } catch (error) {
         throw new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);

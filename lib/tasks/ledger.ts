@@ -15,7 +15,13 @@ import { ANNOUNCEMENT_TASK } from "./protocol.ts";
 /** One line of the journal. */
 export type JournalEntry =
   | { type: "task"; task: string; epoch: string; result: string; at: string }
-  | { type: "epoch"; epoch: string; at: string };
+  | { type: "epoch"; epoch: string; at: string }
+  /**
+   * The ZooKeeper history the fence found (see fencing/epoch_fence.ts): `marker` names it, `zxid`
+   * is the newest zxid seen then. With `restarted`, the epochs above belong to an old history and
+   * no longer count.
+   */
+  | { type: "history"; marker: string; zxid: string; restarted: boolean; at: string };
 
 /** The key under which a task is remembered. */
 export function taskKey(taskId: string, epoch: bigint): string {
@@ -28,12 +34,15 @@ export interface TaskLedgerOptions {
   readonly window: number;
   /** An append-only JSON-lines file to keep and reload the record; none when undefined. */
   readonly journalPath?: string;
+  /** Told about each journal line skipped at reload (1-based line number, why). */
+  readonly onSkippedLine?: (line: number, reason: string) => void;
 }
 
 /** See the module comment. */
 export class TaskLedger {
   readonly #results = new Map<string, string>();
   #highestEpoch = 0n;
+  #historyMarker?: string;
   #journal?: Deno.FsFile;
   readonly #encoder = new TextEncoder();
 
@@ -43,7 +52,8 @@ export class TaskLedger {
   static async open(options: TaskLedgerOptions): Promise<TaskLedger> {
     const ledger = new TaskLedger(options.window);
     if (options.journalPath) {
-      for (const entry of parseJournal(await loadJournal(options.journalPath))) {
+      const text = await loadJournal(options.journalPath);
+      for (const entry of parseJournal(text, options.onSkippedLine)) {
         ledger.#apply(entry);
       }
       ledger.#journal = await Deno.open(options.journalPath, { append: true, create: true });
@@ -77,6 +87,22 @@ export class TaskLedger {
     });
   }
 
+  /** Records the history the fence found; after a restart the epochs so far no longer count. */
+  recordHistory(history: { marker: string; lastZxid: bigint; restarted: boolean }): void {
+    this.#write({
+      type: "history",
+      marker: history.marker,
+      zxid: String(history.lastZxid),
+      restarted: history.restarted,
+      at: new Date().toISOString(),
+    });
+  }
+
+  /** The history marker the journal names last (undefined without one). */
+  get historyMarker(): string | undefined {
+    return this.#historyMarker;
+  }
+
   /** Records a newly accepted leader epoch. */
   recordEpoch(epoch: bigint): void {
     if (epoch > this.#highestEpoch) {
@@ -102,6 +128,11 @@ export class TaskLedger {
   }
 
   #apply(entry: JournalEntry): void {
+    if (entry.type === "history") {
+      this.#historyMarker = entry.marker;
+      if (entry.restarted) this.#highestEpoch = 0n;
+      return;
+    }
     const epoch = BigInt(entry.epoch);
     if (entry.type === "epoch") {
       if (epoch > this.#highestEpoch) this.#highestEpoch = epoch;
@@ -140,16 +171,53 @@ async function loadJournal(path: string): Promise<string> {
   return whole;
 }
 
-/** The records of a journal's text; a torn or garbled line is skipped. */
-function parseJournal(text: string): JournalEntry[] {
-  return text.split("\n").flatMap((line) => {
+/** The records of a journal's text; a torn, garbled or wrongly shaped line is skipped. */
+function parseJournal(
+  text: string,
+  onSkipped: (line: number, reason: string) => void = () => {},
+): JournalEntry[] {
+  return text.split("\n").flatMap((line, index) => {
     if (line.trim() === "") return [];
+    let value: unknown;
     try {
-      return [JSON.parse(line) as JournalEntry];
+      value = JSON.parse(line);
     } catch {
-      return []; // a write cut short by a crash
+      onSkipped(index + 1, "not JSON"); // a write cut short by a crash, or a stray edit
+      return [];
     }
+    const problem = shapeProblem(value);
+    if (problem) {
+      onSkipped(index + 1, problem);
+      return [];
+    }
+    return [value as JournalEntry];
   });
+}
+
+const DECIMAL = /^\d{1,20}$/;
+
+/** Why a parsed line is not a journal entry, or undefined when it is one. */
+function shapeProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not an object";
+  const entry = value as Record<string, unknown>;
+  const decimal = (field: string) =>
+    typeof entry[field] === "string" && DECIMAL.test(entry[field] as string)
+      ? undefined
+      : `"${field}" must be a decimal string`;
+  switch (entry.type) {
+    case "task":
+      if (typeof entry.task !== "string") return '"task" must be a string';
+      if (typeof entry.result !== "string") return '"result" must be a string';
+      return decimal("epoch");
+    case "epoch":
+      return decimal("epoch");
+    case "history":
+      if (typeof entry.marker !== "string") return '"marker" must be a string';
+      if (typeof entry.restarted !== "boolean") return '"restarted" must be true or false';
+      return decimal("zxid");
+    default:
+      return `unknown "type": ${JSON.stringify(entry.type)}`;
+  }
 }
 
 /** Reads a journal; a missing file is an empty journal, and a torn last line is skipped. */

@@ -51,6 +51,22 @@ export type ZkState = "connected" | "disconnected" | "expired" | "read-only" | "
 export interface ZkClient {
   /** The session id, valid once connected. */
   readonly sessionId: bigint;
+  /**
+   * The session timeout the server granted (ZooKeeper clamps the one asked for into its
+   * `[minSessionTimeout, maxSessionTimeout]`): what every lease and deadline must follow.
+   */
+  readonly sessionTimeoutMs: number;
+  /**
+   * The highest zxid this session has seen in a reply (`0n` before any). After {@linkcode sync},
+   * it is at least the zxid of everything the ensemble committed before the sync.
+   */
+  readonly lastZxid: bigint;
+  /**
+   * How many times a server closed the connection after TCP connected but before it answered our
+   * handshake: it refuses the session (a server that lost its data refuses every session that has
+   * seen more than it has). Closes we caused ({@linkcode dropConnection}) do not count.
+   */
+  readonly refusedHandshakes: number;
   /** Creates a node; resolves with its path (with the sequence, for sequential nodes). */
   create(path: string, data: Uint8Array, mode: CreateMode): Promise<string>;
   /** Creates the path and its missing parents as persistent nodes. */
@@ -219,9 +235,12 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
   let closed = false;
 
   let lastConfirmedAt = -Infinity;
-  const socketOf = () =>
-    (client as unknown as { connectionManager?: { socket?: { destroy(): void } } })
-      .connectionManager?.socket;
+  const connectionManager = () =>
+    (client as unknown as {
+      connectionManager?: { socket?: { destroy(): void }; zxid?: Buffer };
+    }).connectionManager;
+  const socketOf = () => connectionManager()?.socket;
+  const refusals = countRefusedHandshakes(client);
 
   /** Runs one library call with a deadline; a server's answer, even an error, confirms the session. */
   function call<T>(
@@ -259,6 +278,16 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
   return {
     get sessionId() {
       return toBigInt(client.getSessionId());
+    },
+    get sessionTimeoutMs() {
+      return client.getSessionTimeout();
+    },
+    get refusedHandshakes() {
+      return refusals.count;
+    },
+    get lastZxid() {
+      // The library keeps the last zxid seen in a reply header (it sends it when reconnecting).
+      return toBigInt(connectionManager()?.zxid);
     },
     create: (path, data, mode) =>
       call<string>(
@@ -342,7 +371,9 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
       return lastConfirmedAt;
     },
     dropConnection() {
-      if (!closed) socketOf()?.destroy();
+      if (closed) return;
+      refusals.dropping = true;
+      socketOf()?.destroy();
     },
     onState(listener) {
       const onState = (state: zookeeper.State) => {
@@ -353,4 +384,34 @@ function wrapClient(client: zookeeper.Client, options: ConnectOptions): ZkClient
       return () => client.removeListener("state", onState);
     },
   };
+}
+
+/**
+ * Counts handshakes that a server cut short, by wrapping the library's connection callbacks (it
+ * looks them up on each new socket). The library itself just retries such a server forever.
+ */
+function countRefusedHandshakes(client: zookeeper.Client): { count: number; dropping: boolean } {
+  const refusals = { count: 0, dropping: false };
+  const manager = (client as unknown as {
+    connectionManager?: {
+      onSocketConnected: (...args: unknown[]) => unknown;
+      onSocketClosed: (...args: unknown[]) => unknown;
+    };
+  }).connectionManager;
+  if (!manager) return refusals;
+  let handshaking = false;
+  const { onSocketConnected, onSocketClosed } = manager;
+  manager.onSocketConnected = function (this: unknown, ...args: unknown[]) {
+    handshaking = true;
+    return onSocketConnected.apply(this, args);
+  };
+  manager.onSocketClosed = function (this: unknown, ...args: unknown[]) {
+    if (handshaking && !refusals.dropping) refusals.count++;
+    handshaking = false;
+    refusals.dropping = false;
+    return onSocketClosed.apply(this, args);
+  };
+  client.on("connected", () => handshaking = false);
+  client.on("connectedReadOnly", () => handshaking = false);
+  return refusals;
 }

@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import {
   afterAccept,
+  afterLearn,
   type FenceState,
+  historyRestarted,
   judgeEpoch,
   judgeVerified,
   NO_EPOCH,
@@ -117,4 +119,18 @@ Deno.test("afterAccept does not change the state it is given", () => {
   const state = { highestAccepted: 1n, leaderEpoch: 1n };
   afterAccept(2n, state);
   assert.deepEqual(state, { highestAccepted: 1n, leaderEpoch: 1n });
+});
+
+Deno.test("afterLearn never moves the known leader epoch backwards", () => {
+  const state = { highestAccepted: 5n, leaderEpoch: 9n };
+  assert.deepEqual(afterLearn(7n, state), state);
+  assert.deepEqual(afterLearn(0n, state), state);
+  assert.deepEqual(afterLearn(11n, state), { highestAccepted: 5n, leaderEpoch: 11n });
+});
+
+Deno.test("historyRestarted when the newest zxid after a sync is below an epoch the fence knows", () => {
+  assert.equal(historyRestarted(4n, { highestAccepted: 9n, leaderEpoch: 0n }), true);
+  assert.equal(historyRestarted(4n, { highestAccepted: 0n, leaderEpoch: 9n }), true);
+  assert.equal(historyRestarted(9n, { highestAccepted: 9n, leaderEpoch: 3n }), false);
+  assert.equal(historyRestarted(0n, { highestAccepted: 0n, leaderEpoch: 0n }), false);
 });

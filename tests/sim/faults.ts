@@ -32,19 +32,14 @@ export const FAMILIES = [
 /** A fault family's name. */
 export type Family = typeof FAMILIES[number];
 
-/** The families that find a bug main has not fixed yet (see FAMILIES_ON_BY_DEFAULT). */
-const OFF_UNTIL_FIXED: ReadonlySet<Family> = new Set<Family>([
-  "data-loss",
-  "capped-timeout",
-  "pause-mid-check",
-]);
-
 /**
- * The families `deno task test:sim` runs unless told otherwise: those the code on main survives.
- * Off, with the issue 8 bug each one finds on main: data-loss (ZooKeeper that lost its data is
- * never rejoined), capped-timeout (the lease follows the asked session timeout, not the granted
- * one), pause-mid-check (leadership is claimed before the lease is checked).
+ * The families that find a bug main has not fixed yet (see FAMILIES_ON_BY_DEFAULT). data-loss:
+ * a worker that crashes before it learns of a new ensemble and restarts with its old journal
+ * refuses the new leader forever (about 2 seeds in 1000 of --families all, e.g. seed 489).
  */
+const OFF_UNTIL_FIXED: ReadonlySet<Family> = new Set<Family>(["data-loss"]);
+
+/** The families `deno task test:sim` runs unless told otherwise: those the code on main survives. */
 export const FAMILIES_ON_BY_DEFAULT: readonly Family[] = FAMILIES.filter((family) =>
   !OFF_UNTIL_FIXED.has(family)
 );

@@ -46,11 +46,12 @@ export class SimMaster {
     this.terms = new LeaderTerms({
       latch: {
         leadership: () => this.latch.leadership(),
-        recheck: (reason) => this.latch.recheck(reason),
+        recheck: () => this.latch.recheck(),
       },
       callWorker,
       workerAddress: world.settings.workerAddress,
       workerTimeoutMs: world.settings.workerTimeoutMs,
+      electionPath: config.electionPath,
       logger,
       clock,
       random,
@@ -58,7 +59,6 @@ export class SimMaster {
     this.latch = new LeaderLatch({
       electionPath: config.electionPath,
       member: { name, address: this.address },
-      sessionTimeoutMs: config.sessionTimeoutMs,
       logger,
       clock,
       random,
@@ -117,7 +117,9 @@ export class SimMaster {
     if (isRejection(task)) return task;
     const answer = await forwardTask(task, {
       name: this.name,
+      address: this.address,
       latch: this.latch,
+      term: () => this.terms.current,
       callWorker: this.#callWorker,
       workerTimeoutMs: this.world.settings.workerTimeoutMs,
       findLeader: async (): Promise<Candidate | undefined> => {

@@ -57,3 +57,70 @@ Deno.test("TaskLedger cuts a torn last line so the next record is not lost with 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TaskLedger skips journal lines that are JSON but not records, and says which", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/journal.jsonl`;
+    const good = JSON.stringify({
+      type: "task",
+      task: "a",
+      epoch: "1",
+      result: "a gatech",
+      at: "",
+    });
+    const lines = [
+      good,
+      JSON.stringify({ type: "task" }), // no epoch: BigInt(undefined) would throw
+      "[1,2]",
+      "null",
+      JSON.stringify({ type: "epoch", epoch: "seven" }),
+      JSON.stringify({ type: "what" }),
+      JSON.stringify({ type: "epoch", epoch: "9", at: "" }),
+    ];
+    await Deno.writeTextFile(path, lines.join("\n") + "\n");
+    const skipped: [number, string][] = [];
+    const ledger = await TaskLedger.open({
+      window: 10,
+      journalPath: path,
+      onSkippedLine: (line, reason) => skipped.push([line, reason]),
+    });
+    assert.equal(ledger.lookup("a", 1n), "a gatech");
+    assert.equal(ledger.highestEpoch, 9n);
+    ledger.close();
+    assert.deepEqual(skipped.map(([line]) => line), [2, 3, 4, 5, 6]);
+    assert.match(skipped[0][1], /"task" must be a string/);
+    assert.match(skipped[3][1], /"epoch" must be a decimal string/);
+    assert.match(skipped[4][1], /unknown "type": "what"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskLedger forgets the highest epoch at a history line: the epochs before it belong to an old ZooKeeper", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/journal.jsonl`;
+    const first = await TaskLedger.open({ window: 10, journalPath: path });
+    first.recordEpoch(0x300000010n);
+    first.recordTask("a", 0x300000010n, "a gatech");
+    first.recordHistory({ marker: "m1", lastZxid: 0x300000020n, restarted: false });
+    first.recordHistory({ marker: "m2", lastZxid: 7n, restarted: true });
+    first.recordEpoch(5n);
+    first.close();
+    const second = await TaskLedger.open({ window: 10, journalPath: path });
+    assert.equal(second.highestEpoch, 5n);
+    assert.equal(second.historyMarker, "m2");
+    assert.equal(second.lookup("a", 5n), "a gatech", "tasks are still performed at most once");
+    second.close();
+    assert.deepEqual((await readJournal(path)).map((entry) => entry.type), [
+      "epoch",
+      "task",
+      "history",
+      "history",
+      "epoch",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

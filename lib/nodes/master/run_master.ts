@@ -3,6 +3,7 @@
  * LeaderLatch and, while it leads, drives the worker (term.ts announces the leadership,
  * forward_task.ts forwards submitted tasks), always with its epoch and only while its lease holds.
  */
+import { realClock } from "../../common/clock.ts";
 import { delay } from "../../common/backoff.ts";
 import type { MasterConfig } from "../../config/config.ts";
 import { describeTls } from "../../config/tls.ts";
@@ -23,6 +24,7 @@ import { ZkSession } from "../../zookeeper/session.ts";
 import { type RunContext, untilAborted } from "../process_runner.ts";
 import { forwardTask } from "./forward_task.ts";
 import { masterHandlers } from "./service.ts";
+import { statusLine } from "./status_line.ts";
 import { type CallWorker, LeaderTerms } from "./term.ts";
 
 /** How long a stopping leader waits after its node's deletion before the rest of its shutdown. */
@@ -44,44 +46,50 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   const callWorker: CallWorker = (request, options) =>
     callUnary(worker, "PerformTask", request, options);
 
-  const { server, setHealth } = createServer(masterHandlers((task) =>
+  /** Our gRPC address, known once the server is bound (before any call is served). */
+  let address = "";
+  const { server, setHealth } = createServer(masterHandlers((task, cancelled) =>
     forwardTask(task, {
       name: config.name,
+      address,
       latch,
+      term: () => terms.current,
       callWorker,
       workerTimeoutMs: config.workerTimeoutMs,
       findLeader: async () => {
         const client = session.client;
         return client ? leaderOf(await readElection(client, config.electionPath)) : undefined;
       },
-    })
+    }, cancelled)
   ));
   const port = await startServer(server, config.host, config.port, {
     tls: config.tls,
     onRefused: logRefusals(logger),
   });
-  const address = `${config.advertiseHost}:${port}`;
+  address = `${config.advertiseHost}:${port}`;
   logger.info("Master serving", { name: config.name, address, worker: config.workerAddress });
 
-  // The handlers above use `latch` and `session`; none of them runs before these lines, because
-  // calls are served only from later event-loop turns.
-  const terms: LeaderTerms = new LeaderTerms({
-    latch: { leadership: () => latch.leadership(), recheck: (reason) => latch.recheck(reason) },
-    callWorker,
-    workerAddress: config.workerAddress,
-    workerTimeoutMs: config.workerTimeoutMs,
-    logger,
-    explain: (error) => tlsHint(error, config.tls !== undefined),
-  });
+  // The handlers above use `latch`, `terms` and `session`; none of them runs before these lines,
+  // because calls are served only from later event-loop turns.
   const latch = new LeaderLatch({
     electionPath: config.electionPath,
     member: { name: config.name, address },
-    sessionTimeoutMs: config.sessionTimeoutMs,
     logger,
     onChange: (role) => {
       setHealth(role.role === "none" ? "NOT_SERVING" : "SERVING");
       terms.onRoleChange(role);
     },
+  });
+  const terms = new LeaderTerms({
+    latch,
+    callWorker,
+    workerAddress: config.workerAddress,
+    workerTimeoutMs: config.workerTimeoutMs,
+    electionPath: config.electionPath,
+    logger,
+    // A leader the worker refuses cannot get anything done: say so to health checks.
+    onWorkerVerdict: (accepted) => setHealth(accepted ? "SERVING" : "NOT_SERVING"),
+    explain: (error) => tlsHint(error, config.tls !== undefined),
   });
   // Leave the election the moment we are asked to stop: the successor takes over while we finish.
   let handingOver = false;
@@ -96,13 +104,14 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   latch.start();
   session.start();
 
-  const status = setInterval(() => {
-    logger.info(latch.leadership() ? "I am the leader" : "I am the follower");
+  const status = realClock.setInterval(() => {
+    const line = statusLine(latch.role);
+    logger.info(line.message, line.fields);
   }, config.statusIntervalMs);
 
   await untilAborted(signal);
   // Leave the election first, so the successor takes over while we finish the rest.
-  clearInterval(status);
+  realClock.clearInterval(status);
   terms.end();
   await latch.close();
   // Our node is gone and the successor is taking over, on the same cores: leave them to it for a

@@ -8,13 +8,16 @@ import type { SubmitAnswer } from "./forward_task.ts";
 
 /** The master's handlers; `submit` answers each valid SubmitTask. */
 export function masterHandlers(
-  submit: (task: ValidTask) => Promise<SubmitAnswer>,
+  submit: (task: ValidTask, signal: AbortSignal) => Promise<SubmitAnswer>,
 ): MapReduceHandlers {
   return {
     SubmitTask(call, callback) {
       const task = validateTaskRequest(call.request);
       if (isRejection(task)) return callback({ code: task.code, details: task.details });
-      submit(task).then(
+      // The client's cancellation (or deadline) cancels the forwarded call too.
+      const cancelled = new AbortController();
+      call.once("cancelled", () => cancelled.abort(new Error("the client cancelled the call")));
+      submit(task, cancelled.signal).then(
         (answer) =>
           "reply" in answer
             ? callback(null, answer.reply)

@@ -32,8 +32,8 @@ export type CallWorker = (
 export interface Leadership {
   /** Our candidate while we lead with a valid lease, else undefined. */
   leadership(): Candidate | undefined;
-  /** Re-reads the election (and drops leadership first). */
-  recheck(reason: string): void;
+  /** Re-reads the election; the role changes only if the election did. */
+  recheck(): void;
 }
 
 /** A term under way. */
@@ -52,9 +52,13 @@ export interface LeaderTermsOptions {
   readonly workerAddress: string;
   /** The deadline of each call to the worker. */
   readonly workerTimeoutMs: number;
+  /** Our election path, to name both when the worker follows another one. */
+  readonly electionPath: string;
   readonly logger: Logger;
   /** A hint for the log when a call to the worker fails, e.g. that the two disagree about TLS. */
   readonly explain?: (error: unknown) => string | undefined;
+  /** Told whether the worker accepts the current term (false while it refuses it). */
+  readonly onWorkerVerdict?: (accepted: boolean) => void;
   /** The clock of the announcement's retries. Default the real one. */
   readonly clock?: Clock;
   /** The jitter of the announcement's retries. Default `Math.random`. */
@@ -64,6 +68,8 @@ export interface LeaderTermsOptions {
 /** Follows the latch's role: one term per leadership, each announced to the worker. */
 export class LeaderTerms {
   #term?: { readonly self: Candidate; readonly controller: AbortController };
+  /** The refusal logged last (epoch and reason): a new term of the same epoch does not repeat it. */
+  #loggedRefusal?: string;
 
   constructor(private readonly options: LeaderTermsOptions) {}
 
@@ -88,7 +94,12 @@ export class LeaderTerms {
     this.#term = undefined;
   }
 
-  /** Tells the worker about our leadership, retrying while this term lasts. */
+  /**
+   * Tells the worker about our leadership, retrying while this term lasts. A refusal is retried
+   * too, with the same capped, jittered backoff (the worker may not have caught up with ZooKeeper
+   * yet, or ZooKeeper's history restarted under it), logged once per reason, and makes the latch
+   * re-read the election: if another master leads now, the term ends.
+   */
   async #announce(self: Candidate, signal: AbortSignal): Promise<void> {
     const { latch, callWorker, logger, workerAddress, workerTimeoutMs } = this.options;
     try {
@@ -105,27 +116,57 @@ export class LeaderTerms {
         maxDelayMs: 5000,
         clock: this.options.clock,
         random: this.options.random,
-        shouldRetry: (error) => !hasCode(error, grpc.status.FAILED_PRECONDITION) && !signal.aborted,
-        onError: (error, attempt, retryInMs) =>
-          logger.warn("Cannot reach the worker", {
-            worker: workerAddress,
-            attempt,
-            retryInMs,
-            error: describeGrpcError(error),
-            hint: this.options.explain?.(error),
-          }),
+        shouldRetry: () => !signal.aborted && latch.leadership()?.epoch === self.epoch,
+        onError: (error, attempt, retryInMs) => {
+          if (!hasCode(error, grpc.status.FAILED_PRECONDITION)) {
+            return logger.warn("Cannot reach the worker", {
+              worker: workerAddress,
+              attempt,
+              retryInMs,
+              error: describeGrpcError(error),
+              hint: this.options.explain?.(error),
+            });
+          }
+          this.options.onWorkerVerdict?.(false);
+          const reason = (error as grpc.ServiceError).details;
+          const refusal = `${self.epoch} ${reason}`;
+          if (refusal !== this.#loggedRefusal) {
+            this.#loggedRefusal = refusal;
+            this.#logRefusal(self, reason, retryInMs);
+          }
+          latch.recheck();
+        },
       });
+      this.options.onWorkerVerdict?.(true);
+      this.#loggedRefusal = undefined;
       logger.info("The worker accepted our leadership", {
         epoch: self.epoch,
         reply: reply.message,
       });
-    } catch (error) {
-      if (signal.aborted) return;
-      logger.warn("The worker refused our epoch", {
-        epoch: self.epoch,
-        error: describeGrpcError(error),
-      });
-      latch.recheck("the worker refused our epoch");
+    } catch {
+      // The term ended (or we no longer lead): the next term announces itself.
     }
   }
+
+  #logRefusal(self: Candidate, reason: string, retryInMs: number): void {
+    const { logger, electionPath } = this.options;
+    logger.warn("The worker refused our epoch; trying again", {
+      epoch: self.epoch,
+      reason,
+      retryInMs,
+    });
+    const workerPath = electionPathIn(reason);
+    if (workerPath !== undefined && workerPath !== electionPath) {
+      logger.error("The worker follows another election path than this master", {
+        masterElectionPath: electionPath,
+        workerElectionPath: workerPath,
+        hint: "set the same ELECTION_PATH for the masters and the worker",
+      });
+    }
+  }
+}
+
+/** The election path a worker's refusal names (see fencing/epoch_fence.ts), if any. */
+export function electionPathIn(reason: string): string | undefined {
+  return /\(election path (\/\S*)\)$/.exec(reason)?.[1];
 }

@@ -23,15 +23,25 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
   const ledger = await TaskLedger.open({
     window: config.dedupWindow,
     journalPath: config.journalPath,
+    onSkippedLine: (line, reason) =>
+      logger.warn("Skipped a journal line that is not a record", {
+        journal: config.journalPath,
+        line,
+        reason,
+      }),
   });
   const fence = new EpochFence({
     electionPath: config.electionPath,
     logger,
     highestAccepted: ledger.highestEpoch,
     onAccept: (epoch) => ledger.recordEpoch(epoch),
+    historyMarker: ledger.historyMarker,
+    onHistory: (history) => ledger.recordHistory(history),
+    // Healthy only while new leaders can be verified: not before ZooKeeper answers.
+    onReadyChange: (ready) => setHealth(ready ? "SERVING" : "NOT_SERVING"),
   });
   warmUpCodecs();
-  const { server } = createServer({
+  const { server, setHealth } = createServer({
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
       if (isRejection(task)) return callback({ code: task.code, details: task.details });
@@ -55,6 +65,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
       });
     },
   });
+  setHealth("NOT_SERVING");
   const port = await startServer(server, config.host, config.port, {
     tls: config.tls,
     onRefused: logRefusals(logger),
@@ -65,8 +76,9 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
   session.start();
 
   await untilAborted(signal);
-  await session.close();
+  // Drain the calls in flight first: their verifications still need ZooKeeper.
   await stopServer(server, 500);
+  await session.close();
   ledger.close();
   logger.info("Worker stopped");
 }
