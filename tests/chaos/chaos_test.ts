@@ -224,7 +224,6 @@ standaloneFamily(
   "9. ZooKeeper lost its data (dataDir wiped, restarted empty)",
   2,
   (zk) => ({ prefix: "data-loss", fault: loseZooKeeperData(zk) }),
-  { waitsFor: "issue 8 part 1: a fresh session when ZooKeeper will not take ours back" },
 );
 
 standaloneFamily(
@@ -235,7 +234,6 @@ standaloneFamily(
   {
     sessionTimeoutMs: CAPPED.askedMs,
     maxSessionTimeoutMs: CAPPED.grantedMs,
-    waitsFor: "issue 8 part 1: the lease follows the granted session timeout",
   },
 );
 
