@@ -1,6 +1,6 @@
 /**
  * The bare grpc-js baseline (node_baseline/): installs its packages, at the versions deno.json
- * pins, into a directory under the system's temp directory (reused while the lock file is the
+ * pins, into a directory under the system's temp directory (reused while its files are the
  * same), and runs its server and client under Node.js, or the very same files under Deno.
  */
 import { LabProcess } from "../tests/harness/process.ts";
@@ -13,6 +13,7 @@ const FILES = [
   "proto.mjs",
   "server.mjs",
   "client.mjs",
+  "tls.mjs",
 ];
 const PINNED = ["@grpc/grpc-js", "@grpc/proto-loader"];
 /** The lab's proto, which the baseline loads too. */
@@ -49,8 +50,12 @@ export async function prepareBaseline(): Promise<Baseline> {
     }
   }
   const nodeVersion = await output("node", ["--version"]);
-  const lock = await Deno.readFile(new URL("package-lock.json", SOURCE_DIR));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", lock));
+  // Keyed by every file, not only the lock: benches of different checkouts run at once on a
+  // shared machine, and one must not overwrite the other's server.mjs or client.mjs mid-run.
+  const sources = await Promise.all(FILES.map((file) => Deno.readFile(new URL(file, SOURCE_DIR))));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new Uint8Array(sources.flatMap((bytes) => [...bytes]))),
+  );
   const key = [...digest.slice(0, 6)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
   const tmp = Deno.env.get("TMPDIR") || "/tmp";
   const dir = `${tmp}/lab-bench-node-baseline-${key}`;

@@ -22,6 +22,9 @@ import { eventsOf } from "../tests/harness/events.ts";
 import { type Lab, startLab } from "../tests/harness/lab.ts";
 import { cleanupAll } from "../tests/harness/process.ts";
 import { delay } from "../lib/common/backoff.ts";
+import { certificateEnv, makeLabCertificates } from "../lib/lab/certificates.ts";
+import { freePort } from "../lib/common/ports.ts";
+import { spawnLab } from "../tests/harness/process.ts";
 import { startZooKeeper, type ZooKeeperServer } from "../tests/harness/zookeeper.ts";
 
 /** ZooKeeper's tick in the bench (the harness's default): sessions expire on tick boundaries. */
@@ -138,15 +141,46 @@ async function idleSection(lab: Lab, plan: Plan) {
   return { windowMs: plan.idleWindowMs, processes };
 }
 
+/**
+ * A second worker on the lab's election, serving over mutual TLS with certificates made for this
+ * run; the RPC section's TLS cases call it. Resolves with its address and a function to stop it.
+ */
+async function startTlsWorker(lab: Lab) {
+  const certificatesDir = await Deno.makeTempDir({ prefix: "zk-lab-bench-certs-" });
+  await makeLabCertificates(certificatesDir);
+  const port = freePort();
+  const worker = spawnLab("worker.ts", {
+    name: "worker-tls",
+    env: lab.env({
+      ...certificateEnv(certificatesDir, "worker"),
+      WORKER_HOST: "127.0.0.1",
+      WORKER_PORT: String(port),
+    }),
+  });
+  await worker.waitForLine((line) => line.includes("Connected to ZooKeeper"), {
+    timeoutMs: 20_000,
+  });
+  return {
+    certificatesDir,
+    workerAddress: `127.0.0.1:${port}`,
+    async stop() {
+      await worker.stop();
+      await Deno.remove(certificatesDir, { recursive: true });
+    },
+  };
+}
+
 async function rpcSection(lab: Lab, baseline: Baseline, plan: Plan) {
   const { leader, epoch } = await lab.waitForSingleLeader();
   const leaderAddress = eventsOf(leader, "I am the leader").findLast((e) => e.record.address)!
     .record.address as string;
+  const tlsWorker = await startTlsWorker(lab);
   const cases = await runRpcBench({
     baseline,
     workerAddress: lab.workerAddress,
     leaderAddress,
     epoch,
+    tls: tlsWorker,
     ...plan.rpc,
     onRun: (c, mode, r) =>
       progress(

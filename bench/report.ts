@@ -73,8 +73,12 @@ export function renderReport(results: BenchResults): string {
       node: "baseline: bare grpc-js, Node",
       denoBare: "same bare files under Deno",
       submit: "client path: SubmitTask → leader → worker",
+      labTls: "lab over mutual TLS",
+      nodeTls: "baseline over mutual TLS, Node",
+      denoBareTls: "bare files over mutual TLS, Deno",
     };
-    const rows = RPC_CASES.map((rpcCase) => {
+    const plaintextCases = RPC_CASES.filter((rpcCase) => !rpcCase.endsWith("Tls"));
+    const rows = plaintextCases.map((rpcCase) => {
       const row = rpc.cases[rpcCase];
       const ratio = (mode: RpcMode) => round(row[mode].ratioToNode, 2);
       return [
@@ -108,6 +112,43 @@ export function renderReport(results: BenchResults): string {
       ],
       rows,
     ));
+    const tlsRows = RPC_CASES.filter((rpcCase) => rpcCase.endsWith("Tls")).map((rpcCase) => {
+      // A results file from before the TLS cases has none of them.
+      const row = rpc.cases[rpcCase];
+      if (!row) return undefined;
+      const ratio = (mode: RpcMode, key: "ratioToPlaintext" | "ratioToNode") =>
+        round(row[mode][key] ?? NaN, 2);
+      return [
+        labels[rpcCase],
+        round(row.sequential.callsPerSecond, 0),
+        round(row.sequential.p50Ms, 2),
+        round(row.sequential.p99Ms, 2),
+        round(row.concurrent.callsPerSecond, 0),
+        round(row.concurrent.p50Ms, 2),
+        round(row.concurrent.p99Ms, 2),
+        `${ratio("sequential", "ratioToPlaintext")}× / ${ratio("concurrent", "ratioToPlaintext")}×`,
+        `${ratio("sequential", "ratioToNode")}× / ${ratio("concurrent", "ratioToNode")}×`,
+        row.sequential.errors + row.concurrent.errors,
+      ];
+    }).filter((row) => row !== undefined);
+    if (tlsRows.length) {
+      parts.push(table(
+        "3–4b. RPC over mutual TLS (same runs; the same certificates for Deno and Node)",
+        [
+          "case",
+          "seq calls/s",
+          "p50",
+          "p99",
+          `c${rpc.concurrency} calls/s`,
+          "p50",
+          "p99",
+          "vs plaintext",
+          "vs Node mTLS",
+          "errors",
+        ],
+        tlsRows,
+      ));
+    }
   }
 
   const idle = results.idle;

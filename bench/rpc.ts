@@ -9,7 +9,11 @@
  *   epoch: the leader's code path and the worker's full handling (fence, dedup, one log line);
  * - `node`: the bare grpc-js client and server under Node.js, the baseline;
  * - `denoBare`: the same bare files under Deno, which separates the runtime from our code;
- * - `submit`: the client path, SubmitTask to the leader, which calls the worker's PerformTask.
+ * - `submit`: the client path, SubmitTask to the leader, which calls the worker's PerformTask;
+ * - `labTls`, `nodeTls`, `denoBareTls`: `lab`, `node` and `denoBare` again over mutual TLS, with
+ *   the same certificates (the lab's generator) on every side: a second worker started with
+ *   TLS_CA/TLS_CERT/TLS_KEY on the same election, the bare server and client given `--tls-dir`.
+ *   Their ratios compare with Node over mutual TLS and with the same case in plaintext.
  */
 import { spawnLab } from "../tests/harness/process.ts";
 import type { LabProcess } from "../tests/harness/process.ts";
@@ -31,14 +35,35 @@ export interface LoadResult {
 }
 
 /** The cases, in the order of the report. */
-export const RPC_CASES = ["lab", "node", "denoBare", "submit"] as const;
+export const RPC_CASES = [
+  "lab",
+  "node",
+  "denoBare",
+  "submit",
+  "labTls",
+  "nodeTls",
+  "denoBareTls",
+] as const;
 export type RpcCase = typeof RPC_CASES[number];
+
+/** The cases over mutual TLS, each with its plaintext twin. */
+const TLS_TWINS: Partial<Record<RpcCase, RpcCase>> = {
+  labTls: "lab",
+  nodeTls: "node",
+  denoBareTls: "denoBare",
+};
+
 export type RpcMode = "sequential" | "concurrent";
 
 /** Medians over the repetitions of one case and mode, and every repetition. */
 export interface RpcFigures {
-  /** The median over repetitions of this case's calls/s divided by the Node baseline's. */
+  /**
+   * The median over repetitions of this case's calls/s divided by the Node baseline's (over
+   * mutual TLS for the TLS cases).
+   */
   readonly ratioToNode: number;
+  /** TLS cases: the same median ratio to the plaintext twin (lab, node, denoBare). */
+  readonly ratioToPlaintext?: number;
   /** The smallest and largest of those ratios. */
   readonly ratioRange: readonly [number, number];
   /** The same against the bare files under Deno (our own code's cost, the runtime's removed). */
@@ -62,6 +87,8 @@ export interface RpcBenchOptions {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly concurrency: number;
+  /** The certificates (lib/lab/certificates.ts) and the worker that serves over mutual TLS. */
+  readonly tls: { readonly certificatesDir: string; readonly workerAddress: string };
   readonly onRun?: (rpcCase: RpcCase, mode: RpcMode, result: LoadResult) => void;
 }
 
@@ -71,12 +98,12 @@ export async function runRpcBench(
 ): Promise<Record<RpcCase, Record<RpcMode, RpcFigures>>> {
   const servers: LabProcess[] = [];
   try {
-    const bareAddress = async (runtime: Runtime) => {
+    const bareAddress = async (runtime: Runtime, tls = false) => {
       const server = options.baseline.spawn(
         runtime,
         "server.mjs",
-        [`--proto=${PROTO_PATH}`],
-        `${runtime}-server`,
+        [`--proto=${PROTO_PATH}`, ...(tls ? [`--tls-dir=${options.tls.certificatesDir}`] : [])],
+        `${runtime}-server${tls ? "-tls" : ""}`,
       );
       servers.push(server);
       const { text } = await server.waitForLine(/^listening \d+$/, { timeoutMs: 20_000 });
@@ -87,6 +114,9 @@ export async function runRpcBench(
       node: await bareAddress("node"),
       denoBare: await bareAddress("deno"),
       submit: options.leaderAddress,
+      labTls: options.tls.workerAddress,
+      nodeTls: await bareAddress("node", true),
+      denoBareTls: await bareAddress("deno", true),
     };
     const runs = Object.fromEntries(
       RPC_CASES.map((c) => [c, { sequential: [], concurrent: [] }]),
@@ -101,9 +131,22 @@ export async function runRpcBench(
         }
       }
     }
+    const modeFigures = (rpcCase: RpcCase, mode: RpcMode) => {
+      const twin = TLS_TWINS[rpcCase];
+      // Each TLS case against the baselines over mutual TLS, and against its plaintext twin.
+      const [node, denoBare] = twin
+        ? ["nodeTls", "denoBareTls"] as const
+        : ["node", "denoBare"] as const;
+      return figures(
+        runs[rpcCase][mode],
+        runs[node][mode],
+        runs[denoBare][mode],
+        twin && runs[twin][mode],
+      );
+    };
     return Object.fromEntries(RPC_CASES.map((rpcCase) => [rpcCase, {
-      sequential: figures(runs[rpcCase].sequential, runs.node.sequential, runs.denoBare.sequential),
-      concurrent: figures(runs[rpcCase].concurrent, runs.node.concurrent, runs.denoBare.concurrent),
+      sequential: modeFigures(rpcCase, "sequential"),
+      concurrent: modeFigures(rpcCase, "concurrent"),
     }])) as Record<RpcCase, Record<RpcMode, RpcFigures>>;
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
@@ -115,11 +158,23 @@ export async function runRpcBench(
  * seconds apart, and its median reported: load from other work comes and goes over a run, and
  * pairing cancels most of it.
  */
-function figures(runs: LoadResult[], node: LoadResult[], denoBare: LoadResult[]): RpcFigures {
+function figures(
+  runs: LoadResult[],
+  node: LoadResult[],
+  denoBare: LoadResult[],
+  plaintext?: LoadResult[],
+): RpcFigures {
   const ratios = runs.map((run, i) => run.callsPerSecond / node[i].callsPerSecond);
   const bareRatios = runs.map((run, i) => run.callsPerSecond / denoBare[i].callsPerSecond);
   return {
     ratioToNode: median(ratios),
+    ...(plaintext
+      ? {
+        ratioToPlaintext: median(
+          runs.map((run, i) => run.callsPerSecond / plaintext[i].callsPerSecond),
+        ),
+      }
+      : {}),
     ratioRange: [Math.min(...ratios), Math.max(...ratios)],
     ratioToDenoBare: median(bareRatios),
     ratioToDenoBareRange: [Math.min(...bareRatios), Math.max(...bareRatios)],
@@ -147,12 +202,18 @@ async function runClient(
     `--duration-ms=${options.durationMs}`,
     // Unique task ids: the worker performs each id once and answers repeats from memory.
     `--prefix=bench-${rpcCase}-${mode}-${repetition}-${crypto.randomUUID().slice(0, 8)}`,
-    `--epoch=${rpcCase === "lab" ? options.epoch : 0n}`,
+    `--epoch=${rpcCase === "lab" || rpcCase === "labTls" ? options.epoch : 0n}`,
+    ...(rpcCase in TLS_TWINS ? [`--tls-dir=${options.tls.certificatesDir}`] : []),
   ];
   const name = `${rpcCase}-${mode}-client`;
-  const client = rpcCase === "lab" || rpcCase === "submit"
+  const client = rpcCase === "lab" || rpcCase === "submit" || rpcCase === "labTls"
     ? spawnLab("bench/rpc_client.ts", { name, env: {}, args })
-    : options.baseline.spawn(rpcCase === "node" ? "node" : "deno", "client.mjs", args, name);
+    : options.baseline.spawn(
+      rpcCase === "node" || rpcCase === "nodeTls" ? "node" : "deno",
+      "client.mjs",
+      args,
+      name,
+    );
   try {
     const { text } = await client.waitForLine((line) => line.startsWith(`${RESULT_TAG} `), {
       timeoutMs: options.warmupMs + options.durationMs + 30_000,

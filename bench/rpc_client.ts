@@ -5,8 +5,11 @@
  *
  * Usage: deno run -A bench/rpc_client.ts --target=127.0.0.1:<port> --method=PerformTask
  *   --concurrency=1 --warmup-ms=500 --duration-ms=2000 --prefix=<task id prefix> --epoch=<epoch>
+ *   [--tls-dir=<lab certificates>]   (mutual TLS with master1's certificate, as the leader has)
  */
+import { parseTlsConfig } from "../lib/config/tls.ts";
 import { callUnary, createMapReduceClient } from "../lib/grpc/grpc.ts";
+import { certificateEnv } from "../lib/lab/certificates.ts";
 import { parseArgs, RESULT_TAG, runLoad } from "./node_baseline/load.mjs";
 
 /** Deadline of each call, as in the baseline client. */
@@ -20,7 +23,10 @@ if (import.meta.main) {
       `Cannot run the RPC client: --method must be PerformTask or SubmitTask: "${method}"`,
     );
   }
-  const client = createMapReduceClient(args.target);
+  const tls = args["tls-dir"]
+    ? parseTlsConfig(certificateEnv(args["tls-dir"], "master1"), "run the RPC client")
+    : undefined;
+  const client = createMapReduceClient(args.target, tls);
   const result = await runLoad(
     (sequence: number) =>
       callUnary(client, method, {

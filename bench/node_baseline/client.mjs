@@ -5,13 +5,16 @@
  *
  * Usage: node client.mjs --proto=<path> --target=127.0.0.1:<port> --method=PerformTask
  *   --concurrency=1 --warmup-ms=500 --duration-ms=2000 --prefix=<task id prefix> --epoch=0
+ *   [--tls-dir=<lab certificates>]   (mutual TLS, see tls.mjs)
  */
 import { parseArgs, RESULT_TAG, runLoad } from "./load.mjs";
-import { grpc, loadMapReduceService } from "./proto.mjs";
+import { loadMapReduceService } from "./proto.mjs";
+import { channelSecurity } from "./tls.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const MapReduceService = loadMapReduceService(args.proto);
-const client = new MapReduceService(args.target, grpc.credentials.createInsecure());
+const { credentials, options } = channelSecurity(args["tls-dir"], args.target);
+const client = new MapReduceService(args.target, credentials, options);
 const call = (sequence) =>
   new Promise((resolve, reject) => {
     client[args.method](

@@ -3,10 +3,11 @@
  * nothing else (no fencing, no dedup, no logging). Prints `listening <port>` once bound to
  * 127.0.0.1 on a free port; SIGTERM or SIGINT shuts it down.
  *
- * Usage: node server.mjs --proto=<path to mapreduce.proto>
+ * Usage: node server.mjs --proto=<path to mapreduce.proto> [--tls-dir=<lab certificates>]
  */
 import { parseArgs } from "./load.mjs";
 import { grpc, loadMapReduceService } from "./proto.mjs";
+import { serverCredentials } from "./tls.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const MapReduceService = loadMapReduceService(args.proto);
@@ -19,7 +20,7 @@ server.addService(MapReduceService.service, {
     return callback({ code: grpc.status.UNIMPLEMENTED, details: "not in the baseline" });
   },
 });
-server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, port) => {
+server.bindAsync("127.0.0.1:0", serverCredentials(args["tls-dir"]), (error, port) => {
   if (error) {
     console.error(`Cannot listen on 127.0.0.1:0: ${error.message}`);
     process.exit(1);

@@ -5,14 +5,10 @@
  */
 import { isHost, isHostPort } from "../common/host_port.ts";
 import type { LogFormat } from "../common/log.ts";
+import { ConfigError, type Env } from "./errors.ts";
+import { parsePlainClients, parseTlsConfig, type TlsConfig } from "./tls.ts";
 
-/** A setting that cannot be used; the message names the variable and the value. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-/** The environment as a plain record, e.g. `Deno.env.toObject()`. */
-export type Env = Readonly<Record<string, string | undefined>>;
+export { ConfigError, type Env };
 
 /** Settings shared by every process that talks to ZooKeeper. */
 export interface ZooKeeperConfig {
@@ -35,6 +31,10 @@ export interface WorkerConfig extends ZooKeeperConfig {
   /** A file recording performed tasks and accepted epochs, reloaded at start; none if undefined. */
   readonly journalPath?: string;
   readonly logFormat: LogFormat;
+  /** Mutual TLS (TLS_CA, TLS_CERT, TLS_KEY); plaintext when absent. See tls.ts. */
+  readonly tls?: TlsConfig;
+  /** Certificate names allowed to make calls without an epoch (WORKER_PLAIN_CLIENTS); all if absent. */
+  readonly plainClients?: readonly string[];
 }
 
 /** A master's settings. */
@@ -49,6 +49,8 @@ export interface MasterConfig extends ZooKeeperConfig {
   /** Deadline of each call to the worker. */
   readonly workerTimeoutMs: number;
   readonly logFormat: LogFormat;
+  /** Mutual TLS (TLS_CA, TLS_CERT, TLS_KEY); plaintext when absent. See tls.ts. */
+  readonly tls?: TlsConfig;
 }
 
 /** Facts about the machine that serve as defaults. */
@@ -171,7 +173,7 @@ export function parseZooKeeperConfig(env: Env, action: string): ZooKeeperConfig 
 /** Reads and validates the worker's settings; throws {@linkcode ConfigError}. */
 export function parseWorkerConfig(env: Env): WorkerConfig {
   const read = new Reader(env, "start worker");
-  return Object.freeze({
+  const config = {
     ...read.zooKeeper(),
     host: read.host("WORKER_HOST", "0.0.0.0"),
     port: read.port("WORKER_PORT", 7070),
@@ -183,6 +185,14 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
     }),
     journalPath: env["WORKER_JOURNAL"]?.trim() || undefined,
     logFormat: read.logFormat(),
+  };
+  // TLS last: its files are read only once every other setting is known to be good.
+  const tls = parseTlsConfig(env, "start worker");
+  const plainClients = parsePlainClients(env, tls, "start worker");
+  return Object.freeze({
+    ...config,
+    ...(tls ? { tls } : {}),
+    ...(plainClients ? { plainClients } : {}),
   });
 }
 
@@ -193,7 +203,7 @@ export function parseMasterConfig(env: Env, defaults: ConfigDefaults): MasterCon
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
     read.fail("MASTER_NAME", "must be 1 to 64 letters, digits, '.', '_' or '-'", name);
   }
-  return Object.freeze({
+  const config = {
     ...read.zooKeeper(),
     name,
     host: read.host("MASTER_HOST", "0.0.0.0"),
@@ -213,5 +223,7 @@ export function parseMasterConfig(env: Env, defaults: ConfigDefaults): MasterCon
       rule: "must be an integer number of milliseconds from 10 to 600000",
     }),
     logFormat: read.logFormat(),
-  });
+  };
+  const tls = parseTlsConfig(env, "start master");
+  return Object.freeze({ ...config, ...(tls ? { tls } : {}) });
 }

@@ -16,6 +16,8 @@ import { delay } from "../common/backoff.ts";
 import { watchElection } from "./election_watch.ts";
 import { parseLogLine } from "./log_lines.ts";
 import { startProbes } from "./service_probes.ts";
+import { labClientTls } from "../lab/lab_tls.ts";
+import type { TlsCredentials } from "../grpc/grpc.ts";
 import {
   applyInput,
   type DashboardInput,
@@ -42,7 +44,14 @@ const HISTORY_LINES = 60;
 export class Hub {
   #state: DashboardState = initialState();
   readonly #listeners = new Set<(state: DashboardState) => void>();
-  #lab?: { backend: Backend; controller: AbortController; client?: ZkClient; poke(): void };
+  #lab?: {
+    backend: Backend;
+    controller: AbortController;
+    client?: ZkClient;
+    poke(): void;
+    /** What the dashboard presents to the lab's gRPC services (mutual TLS), if anything. */
+    tls?: TlsCredentials;
+  };
 
   constructor(private readonly settings: LabSettings, private readonly env: Env) {}
 
@@ -129,6 +138,7 @@ export class Hub {
       zk: () => lab.client,
       electionPath: this.#state.electionPath ?? this.settings.electionPath,
       resolveAddress: (leader) => masters[leader.name] ?? leader.address,
+      tls: lab.tls,
     });
     const taskId = `dashboard-${crypto.randomUUID().slice(0, 8)}`;
     try {
@@ -177,6 +187,8 @@ export class Hub {
   async #startLab(name: "local" | "compose"): Promise<void> {
     const backend = await chooseBackend(name, this.settings, this.env);
     const endpoints = await backend.endpoints();
+    // The lab's `cli` certificate when `up --tls` started it (or TLS_* of this process).
+    const tls = await labClientTls(this.settings, this.env);
     const services: Pick<ServiceView, "name" | "kind" | "address">[] = [
       ...endpoints.zookeeper.map(({ service, address }) => ({
         name: service,
@@ -208,10 +220,12 @@ export class Hub {
       () => this.#state.services,
       (input) => this.apply(input),
       signal,
+      tls,
     );
     const lab = {
       backend,
       controller,
+      tls,
       client: undefined as ZkClient | undefined,
       poke: probes.poke,
     };

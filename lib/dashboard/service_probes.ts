@@ -4,7 +4,7 @@
  * each process runs, is paused or is stopped. Every probe has a short deadline and they run at
  * once, so a dead or frozen service costs one deadline, never a stuck loop.
  */
-import { checkHealth, describeGrpcError } from "../grpc/grpc.ts";
+import { checkHealth, describeGrpcError, type TlsCredentials } from "../grpc/grpc.ts";
 import type { Backend } from "../lab/backend.ts";
 import { fourLetterWord } from "../zookeeper/four_letter_words.ts";
 import { delay } from "../common/backoff.ts";
@@ -26,10 +26,11 @@ export function parseSrvr(
   return { ok: false, detail: reply.trim() || "no reply" };
 }
 
-/** Probes one service once. */
+/** Probes one service once; gRPC health over mutual TLS with `tls` (lib/lab/lab_tls.ts). */
 export async function probeService(
   backend: Backend,
   service: Pick<ServiceView, "name" | "kind" | "address">,
+  tls?: TlsCredentials,
 ): Promise<DashboardInput> {
   const processState = backend.processState(service.name).catch(() => "unknown" as const);
   const at = Date.now();
@@ -50,7 +51,7 @@ export async function probeService(
       zxid,
     };
   }
-  const health = await checkHealth(service.address, { timeoutMs: PROBE_TIMEOUT_MS }).then(
+  const health = await checkHealth(service.address, { timeoutMs: PROBE_TIMEOUT_MS, tls }).then(
     (status) => ({ ok: status === "SERVING", detail: status }),
     // The status name says enough on a card ("UNAVAILABLE", "DEADLINE_EXCEEDED").
     (error) => ({ ok: false, detail: describeGrpcError(error).split(":")[0] }),
@@ -64,11 +65,14 @@ export function startProbes(
   services: () => readonly Pick<ServiceView, "name" | "kind" | "address">[],
   onInput: (input: DashboardInput) => void,
   signal: AbortSignal,
+  tls?: TlsCredentials,
 ): { poke(): void; done: Promise<void> } {
   let wake: (() => void) | undefined;
   const done = (async () => {
     while (!signal.aborted) {
-      const inputs = await Promise.all(services().map((service) => probeService(backend, service)));
+      const inputs = await Promise.all(
+        services().map((service) => probeService(backend, service, tls)),
+      );
       if (signal.aborted) break;
       inputs.forEach(onInput);
       await Promise.race([

@@ -13,8 +13,16 @@ import {
   type ServingStatus,
 } from "grpc-health-check";
 import { fileURLToPath } from "node:url";
+import {
+  channelSecurity,
+  type RefusedConnection,
+  serverCredentials,
+  type TlsCredentials,
+  watchRefusedConnections,
+} from "./credentials.ts";
 
 export { grpc };
+export type { TlsCredentials };
 
 /** The loader options for every proto: field names as in the proto, 64-bit integers as strings. */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
@@ -96,11 +104,23 @@ export function createServer(handlers: MapReduceHandlers): {
   };
 }
 
+/** How a server is secured: mutual TLS with `tls` (else plaintext); `onRefused` hears of handshakes it refused. */
+export interface ServerSecurity {
+  readonly tls?: TlsCredentials;
+  readonly onRefused?: (refused: RefusedConnection) => void;
+}
+
 /** Binds `host:port` (IPv6 hosts in brackets; port 0: any free one) and resolves with the bound port. */
-export function startServer(server: grpc.Server, host: string, port: number): Promise<number> {
+export function startServer(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  security: ServerSecurity = {},
+): Promise<number> {
   const address = `${host}:${port}`;
+  if (security.tls && security.onRefused) watchRefusedConnections(server, security.onRefused);
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+    server.bindAsync(address, serverCredentials(security.tls), (error, boundPort) => {
       if (error) return reject(new Error(`Cannot listen on ${address}: ${error.message}`));
       resolve(boundPort);
     });
@@ -121,12 +141,13 @@ export function stopServer(server: grpc.Server, graceMs: number): Promise<void> 
   });
 }
 
-/** A client of the lab's service at `address` (`host:port`). */
-export function createMapReduceClient(address: string): MapReduceClient {
+/** A client of the lab's service at `address` (`host:port`); mutual TLS with `tls`. */
+export function createMapReduceClient(address: string, tls?: TlsCredentials): MapReduceClient {
+  const { credentials, options } = channelSecurity(address, tls);
   return new MapReduceService(
     address,
-    grpc.credentials.createInsecure(),
-    CHANNEL_OPTIONS,
+    credentials,
+    { ...CHANNEL_OPTIONS, ...options },
   ) as unknown as MapReduceClient;
 }
 
@@ -174,16 +195,18 @@ export function callUnary(
 
 /**
  * Asks the health service at `address`; resolves with its status, e.g. `SERVING`. With `via`,
- * the call goes over that client's channel (its connection) instead of a new one.
+ * the call goes over that client's channel (its connection) instead of a new one; with `tls`, a
+ * new one uses mutual TLS.
  */
 export function checkHealth(
   address: string,
-  options: CallOptions & { service?: string; via?: grpc.Client },
+  options: CallOptions & { service?: string; via?: grpc.Client; tls?: TlsCredentials },
 ): Promise<string> {
+  const { credentials, options: channelOptions } = channelSecurity(address, options.tls);
   const client = new HealthService(
     address,
-    grpc.credentials.createInsecure(),
-    options.via ? { channelOverride: options.via.getChannel() } : {},
+    credentials,
+    options.via ? { channelOverride: options.via.getChannel() } : channelOptions,
   ) as unknown as HealthClient;
   return new Promise<string>((resolve, reject) => {
     client.Check(

@@ -36,7 +36,8 @@ export interface Backend {
   /** How long `up` may take before there must be a leader (Compose may build images first). */
   readonly upTimeoutMs: number;
   /** Starts whatever is not running yet; resolves once the processes were started. */
-  up(options: { readonly ensemble: boolean }): Promise<void>;
+  /** With `tls`, every service presents its certificate from `<state>/certs` (mutual TLS). */
+  up(options: { readonly ensemble: boolean; readonly tls?: boolean }): Promise<void>;
   /** Stops one service cleanly (SIGTERM) and resolves once it has exited. */
   stop(service: string): Promise<void>;
   /** Starts one stopped service again. */

@@ -3,7 +3,7 @@
  * picks the backend and runs one command. Problems the user can fix end with a one-line message
  * and exit code 1; usage errors with the usage and exit code 2.
  */
-import type { Env } from "../config/config.ts";
+import { ConfigError, type Env } from "../config/config.ts";
 import { LabError } from "./backend.ts";
 import { chooseBackend } from "./choose_backend.ts";
 import { parseCommandLine, USAGE, UsageError } from "./command_line.ts";
@@ -14,6 +14,8 @@ import { LabSettingsError, parseLabSettings } from "./settings.ts";
 import { startCommand } from "./commands/start.ts";
 import { statusCommand } from "./commands/status.ts";
 import { upCommand } from "./commands/up.ts";
+import { certsCommand } from "./commands/certs.ts";
+import { ensureLabCertificates, labClientTls } from "./lab_tls.ts";
 
 /**
  * `submit` against the running lab: its ZooKeeper and election path unless ZK_SERVERS or
@@ -21,7 +23,8 @@ import { upCommand } from "./commands/up.ts";
  * master writes its container name into its election node).
  */
 async function submitToLab(args: string[], env: Env): Promise<number> {
-  const backend = await chooseBackend(undefined, parseLabSettings(env), env);
+  const settings = parseLabSettings(env);
+  const backend = await chooseBackend(undefined, settings, env);
   const endpoints = await backend.endpoints();
   const labEnv = {
     ZK_SERVERS: endpoints.zookeeper.map((server) => server.address).join(","),
@@ -29,7 +32,12 @@ async function submitToLab(args: string[], env: Env): Promise<number> {
     ...env,
   };
   const hostAddresses: Record<string, string> = endpoints.masters;
-  return await runSubmit(args, labEnv, (leader) => hostAddresses[leader.name] ?? leader.address);
+  return await runSubmit(
+    args,
+    labEnv,
+    (leader) => hostAddresses[leader.name] ?? leader.address,
+    await labClientTls(settings, env),
+  );
 }
 
 /** The deadline of the `rpc` call. */
@@ -46,18 +54,25 @@ export async function runLab(args: readonly string[], env: Env): Promise<number>
       return 0;
     }
     const settings = parseLabSettings(env);
+    if (command.command === "certs") return await certsCommand(settings.stateDir);
     const backend = await chooseBackend(command.backend, settings, env);
     switch (command.command) {
       case "up":
-        await upCommand(backend, { ensemble: command.ensemble });
+        if (command.tls && await ensureLabCertificates(settings.stateDir)) {
+          console.log(`Made the lab's certificates in ${settings.stateDir}/certs`);
+        }
+        await upCommand(backend, { ensemble: command.ensemble, tls: command.tls ?? false });
         return 0;
       case "rpc":
-        return await rpcCheck((await backend.endpoints()).worker, { timeoutMs: RPC_TIMEOUT_MS });
+        return await rpcCheck((await backend.endpoints()).worker, {
+          timeoutMs: RPC_TIMEOUT_MS,
+          tls: await labClientTls(settings, env),
+        });
       case "logs":
         await backend.printLogs(command.service, command);
         return 0;
       case "status":
-        return await statusCommand(backend);
+        return await statusCommand(backend, { tls: await labClientTls(settings, env) });
       case "failover":
         await failoverCommand(backend);
         return 0;
@@ -77,6 +92,11 @@ export async function runLab(args: readonly string[], env: Env): Promise<number>
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    // Bad TLS_CA, TLS_CERT or TLS_KEY: exit 2, as every process does for a bad setting.
+    if (error instanceof ConfigError) {
+      console.error(error.message);
       return 2;
     }
     if (error instanceof LabSettingsError || error instanceof LabError) {

@@ -7,7 +7,13 @@ import { canonicalService } from "./backend.ts";
 
 /** A parsed command line. */
 export type LabCommand =
-  | { readonly command: "up"; readonly backend?: BackendName; readonly ensemble: boolean }
+  | {
+    readonly command: "up";
+    readonly backend?: BackendName;
+    readonly ensemble: boolean;
+    /** `--tls`: mutual TLS everywhere; absent when not given. */
+    readonly tls?: true;
+  }
   | {
     readonly command: "logs";
     readonly backend?: BackendName;
@@ -17,7 +23,7 @@ export type LabCommand =
   }
   | { readonly command: "stop" | "start"; readonly backend?: BackendName; readonly service: string }
   | {
-    readonly command: "rpc" | "status" | "failover" | "down" | "clean";
+    readonly command: "rpc" | "status" | "failover" | "down" | "clean" | "certs";
     readonly backend?: BackendName;
   }
   | { readonly command: "help" };
@@ -34,7 +40,8 @@ export class UsageError extends Error {
 export const USAGE = `Usage: deno task <command> [options]   (or: deno run … lab.ts <command>)
 
 Commands:
-  up [--ensemble]          start the lab in the background and wait for a leader
+  up [--ensemble] [--tls]  start the lab in the background and wait for a leader; --tls: every
+                           gRPC connection uses mutual TLS (certificates made if missing)
   rpc                      call the worker: PerformTask("1", "Hello, worker!")
   logs [service] [-f] [-n N]  the last N lines (default 20) of the masters and the worker, or of
                            one service ("zookeeper": every ZooKeeper server); -f follows
@@ -45,11 +52,24 @@ Commands:
   down                     stop and remove everything
   clean                    down, then remove the lab's files in .lab/ (Compose: also images, volumes)
   submit <message> [--count N]  send N tasks through the leader, retried across failovers
+  certs                    write a new CA and certificates for worker, master1, master2 and cli
+                           into .lab/certs/ (restart a running --tls lab to use them)
 
 Every command takes --backend local|compose (default: what "up" used; for "up": Compose when a
 Docker engine answers, else local processes).`;
 
-const COMMANDS = ["up", "rpc", "logs", "status", "failover", "stop", "start", "down", "clean"];
+const COMMANDS = [
+  "up",
+  "rpc",
+  "logs",
+  "status",
+  "failover",
+  "stop",
+  "start",
+  "down",
+  "clean",
+  "certs",
+];
 
 /** Parses `args` (without the program name); throws {@linkcode UsageError}. */
 export function parseCommandLine(args: readonly string[]): LabCommand {
@@ -61,6 +81,7 @@ export function parseCommandLine(args: readonly string[]): LabCommand {
       options: {
         backend: { type: "string" },
         ensemble: { type: "boolean", default: false },
+        tls: { type: "boolean", default: false },
         follow: { type: "boolean", short: "f", default: false },
         lines: { type: "string", short: "n" },
         help: { type: "boolean", short: "h", default: false },
@@ -83,6 +104,7 @@ export function parseCommandLine(args: readonly string[]): LabCommand {
     }
   };
   allow("--ensemble", values.ensemble, ["up"]);
+  allow("--tls", values.tls, ["up"]);
   allow("--follow", values.follow, ["logs"]);
   allow("--lines", values.lines !== undefined, ["logs"]);
   const maxArguments = command === "logs" || command === "stop" || command === "start" ? 1 : 0;
@@ -91,7 +113,7 @@ export function parseCommandLine(args: readonly string[]): LabCommand {
   }
   switch (command) {
     case "up":
-      return { command, backend, ensemble: values.ensemble };
+      return { command, backend, ensemble: values.ensemble, ...(values.tls ? { tls: true } : {}) };
     case "logs": {
       const lines = values.lines === undefined ? 20 : Number(values.lines);
       if (!Number.isSafeInteger(lines) || lines < 1) {
@@ -107,6 +129,9 @@ export function parseCommandLine(args: readonly string[]): LabCommand {
       }
       return { command, backend, service: canonicalService(rest[0]) };
     default:
-      return { command: command as "rpc" | "status" | "failover" | "down" | "clean", backend };
+      return {
+        command: command as "rpc" | "status" | "failover" | "down" | "clean" | "certs",
+        backend,
+      };
   }
 }

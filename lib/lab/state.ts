@@ -12,12 +12,19 @@ export interface LocalLayout {
   readonly zookeeper: readonly ZooKeeperServer[];
   readonly workerPort: number;
   readonly masterPorts: Readonly<Record<MasterName, number>>;
+  /** Mutual TLS with the certificates in `<state>/certs` (`up --tls`). */
+  readonly tls?: boolean;
 }
 
 /** What `up` recorded. */
 export type LabState =
-  | { readonly backend: "local"; readonly ensemble: boolean; readonly local: LocalLayout }
-  | { readonly backend: "compose"; readonly ensemble: boolean };
+  | {
+    readonly backend: "local";
+    readonly ensemble: boolean;
+    readonly local: LocalLayout;
+    readonly tls?: boolean;
+  }
+  | { readonly backend: "compose"; readonly ensemble: boolean; readonly tls?: boolean };
 
 function statePath(stateDir: string): string {
   return join(stateDir, "state.json");
@@ -45,7 +52,7 @@ export async function removeState(stateDir: string): Promise<void> {
 }
 
 /** What the lab itself keeps in the state folder (see local_backend.ts). */
-const LAB_ENTRIES = ["state.json", "run", "logs", "zookeeper"];
+const LAB_ENTRIES = ["state.json", "run", "logs", "zookeeper", "certs"];
 
 /**
  * Removes the lab's own files from the state folder, then the folder if nothing else is in it:

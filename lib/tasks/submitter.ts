@@ -15,6 +15,7 @@ import {
   grpc,
   isConnectionFailure,
   type MapReduceClient,
+  type TlsCredentials,
 } from "../grpc/grpc.ts";
 import type { ZkClient } from "../zookeeper/client.ts";
 import { RETRIED_CODES } from "./protocol.ts";
@@ -57,6 +58,8 @@ export interface TaskSubmitterOptions {
    * published port instead).
    */
   readonly resolveAddress?: (leader: Candidate) => string;
+  /** Mutual TLS for the calls to the masters; plaintext when undefined. */
+  readonly tls?: TlsCredentials;
 }
 
 /** See the module comment. */
@@ -68,12 +71,14 @@ export class TaskSubmitter {
   readonly #zk: () => ZkClient | undefined;
   readonly #electionPath: string;
   readonly #resolveAddress: (leader: Candidate) => string;
+  readonly #tls?: TlsCredentials;
 
   /** A submitter that finds the leader through `options.zk` (see {@linkcode TaskSubmitterOptions}). */
   constructor(options: TaskSubmitterOptions) {
     this.#zk = options.zk;
     this.#electionPath = options.electionPath;
     this.#resolveAddress = options.resolveAddress ?? ((leader) => leader.address);
+    this.#tls = options.tls;
   }
 
   /** Submits one task; resolves with its one final answer or rejects with a SubmitError. */
@@ -131,7 +136,7 @@ export class TaskSubmitter {
 
   #client(address: string): MapReduceClient {
     let client = this.#clients.get(address);
-    if (!client) this.#clients.set(address, client = createMapReduceClient(address));
+    if (!client) this.#clients.set(address, client = createMapReduceClient(address, this.#tls));
     return client;
   }
 }

@@ -8,7 +8,10 @@ import {
   type MapReduceClient,
   type TaskRequest,
   type TaskResponse,
+  type TlsCredentials,
 } from "../../lib/grpc/grpc.ts";
+import { certificateEnv, CLI_CERTIFICATE } from "../../lib/lab/certificates.ts";
+import { parseTlsConfig } from "../../lib/config/tls.ts";
 import { eventsOf, lastRole } from "./events.ts";
 import { type LabProcess, spawnLab } from "./process.ts";
 import { freePort } from "../../lib/common/ports.ts";
@@ -28,6 +31,12 @@ export interface LabOptions {
   readonly zk?: ZooKeeperServer;
   /** More environment for every process. */
   readonly env?: Record<string, string>;
+  /**
+   * A folder of lab certificates (lib/lab/certificates.ts): every process gets its own (the worker
+   * `worker`, masters by name), the worker serves epoch-less calls to `cli` only, and the lab's
+   * clients present `cli`. Default: plaintext.
+   */
+  readonly certificatesDir?: string;
 }
 
 /** See the module comment. */
@@ -43,6 +52,18 @@ export class Lab implements AsyncDisposable {
     private readonly options: LabOptions,
     private readonly ownsZk: boolean,
   ) {}
+
+  /** The TLS material the lab's clients present (`cli`), or undefined for plaintext. */
+  get clientTls(): TlsCredentials | undefined {
+    const dir = this.options.certificatesDir;
+    return dir ? parseTlsConfig(certificateEnv(dir, CLI_CERTIFICATE), "test") : undefined;
+  }
+
+  /** TLS_CA, TLS_CERT, TLS_KEY of `name` when the lab uses TLS. */
+  tlsEnv(name: string): Record<string, string> {
+    const dir = this.options.certificatesDir;
+    return dir ? certificateEnv(dir, name) : {};
+  }
 
   /** The worker's address for clients. */
   get workerAddress(): string {
@@ -61,11 +82,17 @@ export class Lab implements AsyncDisposable {
     };
   }
 
-  /** Starts the worker (with `env` on top of the lab's) and waits until it watches the election. */
+  /** Starts the worker (`env` on top) and waits until it serves and watches the election. */
   async startWorker(env: Record<string, string> = {}): Promise<LabProcess> {
     const worker = spawnLab("worker.ts", {
       name: "worker",
-      env: this.env({ WORKER_HOST: "127.0.0.1", WORKER_PORT: String(this.workerPort), ...env }),
+      env: this.env({
+        ...this.tlsEnv("worker"),
+        ...(this.options.certificatesDir ? { WORKER_PLAIN_CLIENTS: CLI_CERTIFICATE } : {}),
+        WORKER_HOST: "127.0.0.1",
+        WORKER_PORT: String(this.workerPort),
+        ...env,
+      }),
     });
     this.worker = worker;
     // A plain substring: the test may have chosen the text log format.
@@ -75,17 +102,22 @@ export class Lab implements AsyncDisposable {
     return worker;
   }
 
-  /** Starts a master and waits until it has joined the election. */
-  async startMaster(name = `master${this.masters.length + 1}`): Promise<LabProcess> {
+  /** Starts a master (`env` on top) and waits until it has joined the election. */
+  async startMaster(
+    name = `master${this.masters.length + 1}`,
+    env: Record<string, string> = {},
+  ): Promise<LabProcess> {
     const master = spawnLab("master.ts", {
       name,
       env: this.env({
+        ...this.tlsEnv(name),
         MASTER_NAME: name,
         MASTER_HOST: "127.0.0.1",
         MASTER_ADVERTISE_HOST: "127.0.0.1",
         MASTER_PORT: "0",
         WORKER_ADDR: this.workerAddress,
         STATUS_INTERVAL_MS: String(this.options.statusIntervalMs ?? 200),
+        ...env,
       }),
     });
     this.masters.push(master);
@@ -124,7 +156,7 @@ export class Lab implements AsyncDisposable {
 
   /** A gRPC client of `address`, closed with the lab. */
   client(address: string): MapReduceClient {
-    const client = createMapReduceClient(address);
+    const client = createMapReduceClient(address, this.clientTls);
     this.#clients.push(client);
     return client;
   }

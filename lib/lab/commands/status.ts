@@ -4,7 +4,7 @@
  */
 import Table from "cli-table3";
 import type { Candidate } from "../../election/decisions.ts";
-import { checkHealth, describeGrpcError } from "../../grpc/grpc.ts";
+import { checkHealth, describeGrpcError, type TlsCredentials } from "../../grpc/grpc.ts";
 import type { Backend, Endpoints } from "../backend.ts";
 import { MASTERS } from "../backend.ts";
 import { readLabElection } from "../probes/election_probe.ts";
@@ -55,11 +55,11 @@ export function briefGrpcError(error: unknown): string {
   );
 }
 
-/** Probes every service at once. */
-export function probeHealth(endpoints: Endpoints): Promise<HealthRow[]> {
+/** Probes every service at once; gRPC ones with mutual TLS when `tls` is given. */
+export function probeHealth(endpoints: Endpoints, tls?: TlsCredentials): Promise<HealthRow[]> {
   const grpcProbe = async (service: string, address: string): Promise<HealthRow> => {
     try {
-      const status = await checkHealth(address, { timeoutMs: PROBE_TIMEOUT_MS });
+      const status = await checkHealth(address, { timeoutMs: PROBE_TIMEOUT_MS, tls });
       return { service, address, check: "grpc health", ok: status === "SERVING", detail: status };
     } catch (error) {
       return {
@@ -84,13 +84,20 @@ export function probeHealth(endpoints: Endpoints): Promise<HealthRow[]> {
 }
 
 /** Prints both tables; resolves with 0 when the election has a leader and every service is up. */
-export async function statusCommand(backend: Backend): Promise<number> {
+export async function statusCommand(
+  backend: Backend,
+  options: { tls?: TlsCredentials } = {},
+): Promise<number> {
   const endpoints = await backend.endpoints();
   const [election, health] = await Promise.all([
     readLabElection(endpoints).catch((error: Error) => error),
-    probeHealth(endpoints),
+    probeHealth(endpoints, options.tls),
   ]);
-  console.log(`Backend: ${backend.name}; election path: ${endpoints.electionPath}`);
+  console.log(
+    `Backend: ${backend.name}; election path: ${endpoints.electionPath}; gRPC: ${
+      options.tls ? "mutual TLS" : "plaintext"
+    }`,
+  );
   if (election instanceof Error) {
     console.log(`Cannot read the election: ${election.message}`);
   } else if (election.length === 0) {

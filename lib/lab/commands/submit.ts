@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, type Env, parseZooKeeperConfig } from "../../config/config.ts";
 import type { Candidate } from "../../election/decisions.ts";
 import { createLogger } from "../../common/log.ts";
+import type { TlsCredentials } from "../../grpc/grpc.ts";
 import { TaskSubmitter } from "../../tasks/submitter.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
 
@@ -72,11 +73,15 @@ export function parseSubmitCommand(args: readonly string[], env: Env): SubmitCom
   return { message, count, zkServers, electionPath, zkAuth };
 }
 
-/** Runs `submit` with `args`; resolves with the exit code (0: every task answered). */
+/**
+ * Runs `submit` with `args`; resolves with the exit code (0: every task answered). With `tls`, the
+ * calls to the masters use mutual TLS.
+ */
 export async function runSubmit(
   args: string[],
   env: Env = Deno.env.toObject(),
   resolveAddress?: (leader: Candidate) => string,
+  tls?: TlsCredentials,
 ): Promise<number> {
   let command: SubmitCommand;
   try {
@@ -106,6 +111,7 @@ export async function runSubmit(
     zk: () => session.client,
     electionPath: command.electionPath,
     resolveAddress,
+    tls,
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

@@ -33,12 +33,15 @@ export function waitForAcceptedLeader(
 }
 
 /** Runs `up` and prints who leads. */
-export async function upCommand(backend: Backend, options: { ensemble: boolean }): Promise<void> {
+export async function upCommand(
+  backend: Backend,
+  options: { ensemble: boolean; tls?: boolean },
+): Promise<void> {
   const startedAt = performance.now();
   console.log(
     `Starting the lab with the ${backend.name} backend${
       options.ensemble ? " and a three-server ZooKeeper ensemble" : ""
-    }`,
+    }${options.tls ? ", mutual TLS on every gRPC connection" : ""}`,
   );
   await backend.up(options);
   const leader = await waitForAcceptedLeader(backend, await backend.endpoints(), {

@@ -13,6 +13,7 @@ import type {
 } from "../backend.ts";
 import { checkKnownService, LabError, logServices } from "../backend.ts";
 import { followContainerLogs } from "./follow_logs.ts";
+import { certificatesDir } from "../certificates.ts";
 import { runCommand } from "./run_command.ts";
 import { PROJECT_ROOT } from "../settings.ts";
 import type { LabSettings } from "../settings.ts";
@@ -48,8 +49,12 @@ export class ComposeBackend implements Backend {
     this.#state = state;
   }
 
-  async up(options: { ensemble: boolean }): Promise<void> {
-    this.#state = { backend: "compose", ensemble: options.ensemble };
+  async up(options: { ensemble: boolean; tls?: boolean }): Promise<void> {
+    this.#state = {
+      backend: "compose",
+      ensemble: options.ensemble,
+      ...(options.tls ? { tls: true } : {}),
+    };
     await writeState(this.settings.stateDir, this.#state);
     await this.#run(["up", "-d", "--build"], options.ensemble);
   }
@@ -174,6 +179,11 @@ export class ComposeBackend implements Backend {
     };
   }
 
+  /** True when `up --tls` started the stack: compose.tls.yaml goes on top of compose.yaml. */
+  #tls(): boolean {
+    return this.#state?.tls ?? false;
+  }
+
   #ensemble(): boolean {
     return this.#state?.ensemble ?? false;
   }
@@ -186,10 +196,14 @@ export class ComposeBackend implements Backend {
       PROJECT_ROOT,
       "-f",
       join(PROJECT_ROOT, "compose.yaml"),
+      ...(this.#tls() ? ["-f", join(PROJECT_ROOT, "compose.tls.yaml")] : []),
       ...(ensemble ? ["--profile", "ensemble"] : []),
       ...args,
     ];
-    const env: Record<string, string> = { ELECTION_PATH: this.settings.electionPath };
+    const env: Record<string, string> = {
+      ELECTION_PATH: this.settings.electionPath,
+      LAB_CERTS_DIR: certificatesDir(this.settings.stateDir),
+    };
     if (ensemble && args[0] === "up") env.ZK_SERVERS = ENSEMBLE_ZK_SERVERS;
     const result = await runCommand(command, { inherit: true, env });
     if (!result.success) {

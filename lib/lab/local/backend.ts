@@ -32,6 +32,7 @@ import {
 import { waitFor } from "../../common/wait.ts";
 import { zooKeeperHealth } from "../../zookeeper/four_letter_words.ts";
 import { checkHealth } from "../../grpc/grpc.ts";
+import { labCertificateTls } from "../lab_tls.ts";
 
 /** See the module comment. */
 export class LocalBackend implements Backend {
@@ -46,8 +47,8 @@ export class LocalBackend implements Backend {
     this.#state = state;
   }
 
-  async up(options: { ensemble: boolean }): Promise<void> {
-    const layout = await this.#layoutForUp(options.ensemble);
+  async up(options: { ensemble: boolean; tls?: boolean }): Promise<void> {
+    const layout = await this.#layoutForUp(options.ensemble, options.tls ?? false);
     const runner = this.#runner;
     const services = runner.services(layout);
     const service = (name: string) => services.find((s) => s.name === name)!;
@@ -69,8 +70,10 @@ export class LocalBackend implements Backend {
     // first screen of `logs` has no "Cannot reach the worker" (compose.yaml waits the same way).
     if (await runner.start(layout, service("worker"))) {
       const address = `127.0.0.1:${layout.workerPort}`;
+      const tls = layout.tls ? labCertificateTls(this.settings.stateDir) : undefined;
       await waitFor(
-        async () => (await checkHealth(address, { timeoutMs: 1000 })) === "SERVING" || undefined,
+        async () =>
+          (await checkHealth(address, { timeoutMs: 1000, tls })) === "SERVING" || undefined,
         { timeoutMs: 30_000, intervalMs: 50, message: `the worker to serve at ${address}` },
       );
     }
@@ -195,15 +198,23 @@ export class LocalBackend implements Backend {
   }
 
   /** The layout to start: the recorded one, or a new one when the lab is down. */
-  async #layoutForUp(ensemble: boolean): Promise<LocalLayout> {
+  async #layoutForUp(ensemble: boolean, tls: boolean): Promise<LocalLayout> {
     const state = this.#state;
     if (state?.backend === "compose") {
       throw new LabError(
         'Cannot start the local lab: the lab runs in Compose ("deno task down" first)',
       );
     }
-    if (state?.ensemble === ensemble) return state.local;
+    const sameTls = (state?.tls ?? false) === tls;
+    if (state?.ensemble === ensemble && sameTls) return state.local;
     if (state && await this.#anyRunning(state.local)) {
+      if (!sameTls) {
+        throw new LabError(
+          `Cannot start the local lab ${tls ? "with" : "without"} --tls: it runs ${
+            tls ? "without" : "with"
+          } mutual TLS ("deno task down" first)`,
+        );
+      }
       const running = state.ensemble ? "with" : "without";
       throw new LabError(
         `Cannot start the local lab ${
@@ -213,8 +224,8 @@ export class LocalBackend implements Backend {
     }
     // A new lab: fresh logs, so `logs` shows this run only.
     await Deno.remove(this.#runner.logDir, { recursive: true }).catch(() => {});
-    const layout = planLocalLayout(this.settings, { ensemble });
-    this.#state = { backend: "local", ensemble, local: layout };
+    const layout = planLocalLayout(this.settings, { ensemble, tls });
+    this.#state = { backend: "local", ensemble, local: layout, ...(tls ? { tls } : {}) };
     await writeState(this.settings.stateDir, this.#state);
     return layout;
   }

@@ -11,7 +11,7 @@ import type { LocalLayout } from "../state.ts";
 /** Ports for a new local lab: a single ZooKeeper, or three on loopback with quorum ports. */
 export function planLocalLayout(
   settings: LabSettings,
-  options: { ensemble: boolean },
+  options: { ensemble: boolean; tls?: boolean },
 ): LocalLayout {
   // The fixed ports are never handed to ZooKeeper (quorum ports are picked among free ones).
   const taken = new Set<number>([
@@ -41,6 +41,7 @@ export function planLocalLayout(
     zookeeper,
     workerPort: settings.ports.worker,
     masterPorts: { master1: settings.ports.master1, master2: settings.ports.master2 },
+    ...(options.tls ? { tls: true } : {}),
   };
 }
 

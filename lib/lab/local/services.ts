@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { Env } from "../../config/config.ts";
 import { MASTERS } from "../backend.ts";
+import { certificateEnv, certificatesDir, CLI_CERTIFICATE } from "../certificates.ts";
 import { zooKeeperCommand } from "../../zookeeper/launcher.ts";
 import type { LocalLayout } from "../state.ts";
 
@@ -34,6 +35,12 @@ export function localServices(
   const zkServers = layout.zookeeper.map((server) => `127.0.0.1:${server.clientPort}`).join(",");
   const common = { ZK_SERVERS: zkServers, ELECTION_PATH: layout.electionPath };
   const workerAddress = `127.0.0.1:${layout.workerPort}`;
+  // With `up --tls` each service presents its own certificate; without, TLS settings the CLI's
+  // environment may hold are blanked, so the lab is plaintext as `up` said.
+  const tls = (name: string): Record<string, string> =>
+    layout.tls
+      ? certificateEnv(certificatesDir(options.stateDir), name)
+      : { TLS_CA: "", TLS_CERT: "", TLS_KEY: "" };
   return [
     ...layout.zookeeper.map((server): LocalService => ({
       name: server.service,
@@ -45,7 +52,14 @@ export function localServices(
       name: "worker",
       kind: "worker",
       command: [options.denoPath, ...DENO_RUN, "worker.ts"],
-      env: { ...common, WORKER_HOST: "127.0.0.1", WORKER_PORT: String(layout.workerPort) },
+      env: {
+        ...common,
+        ...tls("worker"),
+        // Only the CLI's `rpc` check calls without an epoch; the masters always send theirs.
+        WORKER_PLAIN_CLIENTS: layout.tls ? CLI_CERTIFICATE : "",
+        WORKER_HOST: "127.0.0.1",
+        WORKER_PORT: String(layout.workerPort),
+      },
     },
     ...MASTERS.map((name): LocalService => ({
       name,
@@ -53,6 +67,7 @@ export function localServices(
       command: [options.denoPath, ...DENO_RUN, "master.ts"],
       env: {
         ...common,
+        ...tls(name),
         MASTER_NAME: name,
         MASTER_HOST: "127.0.0.1",
         MASTER_PORT: String(layout.masterPorts[name]),

@@ -6,6 +6,7 @@
 import { realClock } from "../../common/clock.ts";
 import { delay } from "../../common/backoff.ts";
 import type { MasterConfig } from "../../config/config.ts";
+import { describeTls } from "../../config/tls.ts";
 import { leaderOf } from "../../election/decisions.ts";
 import { LeaderLatch } from "../../election/leader_latch.ts";
 import { readElection } from "../../election/read_election.ts";
@@ -18,6 +19,7 @@ import {
   stopServer,
   warmUpCodecs,
 } from "../../grpc/grpc.ts";
+import { logRefusals, tlsHint } from "../../grpc/credentials.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
 import { type RunContext, untilAborted } from "../process_runner.ts";
 import { forwardTask } from "./forward_task.ts";
@@ -31,8 +33,9 @@ const HANDOVER_GRACE_MS = 50;
 /** Runs a master until `context.signal` aborts, then leaves the election first and stops. */
 export async function runMaster(config: MasterConfig, context: RunContext): Promise<void> {
   const { logger, signal } = context;
+  logger.info(describeTls(config.tls));
   warmUpCodecs();
-  const worker = createMapReduceClient(config.workerAddress);
+  const worker = createMapReduceClient(config.workerAddress, config.tls);
   // Connect and make one real call now (a health check on the same channel), so the first call
   // after winning the election pays neither for the connection nor for a cold call path.
   checkHealth(config.workerAddress, { timeoutMs: config.workerTimeoutMs, via: worker }).catch(
@@ -59,7 +62,10 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
       },
     }, cancelled)
   ));
-  const port = await startServer(server, config.host, config.port);
+  const port = await startServer(server, config.host, config.port, {
+    tls: config.tls,
+    onRefused: logRefusals(logger),
+  });
   address = `${config.advertiseHost}:${port}`;
   logger.info("Master serving", { name: config.name, address, worker: config.workerAddress });
 
@@ -83,6 +89,7 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
     logger,
     // A leader the worker refuses cannot get anything done: say so to health checks.
     onWorkerVerdict: (accepted) => setHealth(accepted ? "SERVING" : "NOT_SERVING"),
+    explain: (error) => tlsHint(error, config.tls !== undefined),
   });
   // Leave the election the moment we are asked to stop: the successor takes over while we finish.
   let handingOver = false;

@@ -55,6 +55,8 @@ export interface LeaderTermsOptions {
   /** Our election path, to name both when the worker follows another one. */
   readonly electionPath: string;
   readonly logger: Logger;
+  /** A hint for the log when a call to the worker fails, e.g. that the two disagree about TLS. */
+  readonly explain?: (error: unknown) => string | undefined;
   /** Told whether the worker accepts the current term (false while it refuses it). */
   readonly onWorkerVerdict?: (accepted: boolean) => void;
   /** The clock of the announcement's retries. Default the real one. */
@@ -122,6 +124,7 @@ export class LeaderTerms {
               attempt,
               retryInMs,
               error: describeGrpcError(error),
+              hint: this.options.explain?.(error),
             });
           }
           this.options.onWorkerVerdict?.(false);

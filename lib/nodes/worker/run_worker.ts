@@ -1,10 +1,14 @@
 /**
  * The worker process, wired: a gRPC server whose PerformTask is perform_task.ts, the epoch fence
  * following a ZooKeeper session, and the task ledger with its optional journal. Calls without an
- * epoch (plain clients) are served unfenced.
+ * epoch (plain clients) are served unfenced; under mutual TLS with WORKER_PLAIN_CLIENTS, only to
+ * the certificates named there (fencing/plain_clients.ts).
  */
 import type { WorkerConfig } from "../../config/config.ts";
+import { describeTls } from "../../config/tls.ts";
 import { EpochFence } from "../../fencing/epoch_fence.ts";
+import { plainCallRefusal } from "../../fencing/plain_clients.ts";
+import { logRefusals, peerName } from "../../grpc/credentials.ts";
 import { createServer, grpc, startServer, stopServer, warmUpCodecs } from "../../grpc/grpc.ts";
 import { TaskLedger } from "../../tasks/ledger.ts";
 import { isRejection, validateTaskRequest } from "../../tasks/request.ts";
@@ -15,6 +19,7 @@ import { performTask } from "./perform_task.ts";
 /** Runs the worker until `context.signal` aborts, then shuts down in order. */
 export async function runWorker(config: WorkerConfig, context: RunContext): Promise<void> {
   const { logger, signal } = context;
+  logger.info(describeTls(config.tls));
   const ledger = await TaskLedger.open({
     window: config.dedupWindow,
     journalPath: config.journalPath,
@@ -40,6 +45,11 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
       if (isRejection(task)) return callback({ code: task.code, details: task.details });
+      const refusal = plainCallRefusal(task.epoch, peerName(call), config.plainClients);
+      if (refusal) {
+        logger.warn("Refused a task without an epoch", { task: task.taskId, reason: refusal });
+        return callback({ code: grpc.status.PERMISSION_DENIED, details: refusal });
+      }
       performTask(task, { fence, ledger, logger }).then(
         (answer) =>
           "reply" in answer
@@ -56,7 +66,10 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     },
   });
   setHealth("NOT_SERVING");
-  const port = await startServer(server, config.host, config.port);
+  const port = await startServer(server, config.host, config.port, {
+    tls: config.tls,
+    onRefused: logRefusals(logger),
+  });
   logger.info(`server listening at ${config.host}:${port}`);
 
   const session = new ZkSession(config, { logger, onEvent: (event) => fence.handleSession(event) });
