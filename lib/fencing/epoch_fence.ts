@@ -94,6 +94,8 @@ export class EpochFence {
   /** The history check of the current session; judging waits for it. */
   #historyCheck?: Promise<void>;
   #ready = false;
+  /** The session whose history check finished. */
+  #historyCheckedFor?: bigint;
   /** The id in the history marker, as last seen (or as the journal remembers it). */
   #marker?: string;
   readonly #clock: Clock;
@@ -123,7 +125,9 @@ export class EpochFence {
     }
     const { client } = event;
     this.#client = client;
-    if (!event.newSession) {
+    // A reconnection keeps the session, but only a session whose history check finished may skip
+    // it: a check cut short by a disconnection must run again, or a restarted history goes unseen.
+    if (!event.newSession && this.#historyCheckedFor === client.sessionId) {
       this.#setReady(true);
       return void this.#watchElection(client);
     }
@@ -157,6 +161,7 @@ export class EpochFence {
       throw new FenceUnavailableError(`cannot check the epoch with ZooKeeper: ${error}`);
     }
     if (client !== this.#client) return;
+    this.#historyCheckedFor = client.sessionId;
     const lastZxid = client.lastZxid;
     const known = this.#marker;
     this.#marker = marker;

@@ -5,7 +5,7 @@
  */
 import { EpochFence } from "../../lib/fencing/epoch_fence.ts";
 import type { TaskRequest, TaskResponse } from "../../lib/grpc/grpc.ts";
-import { performTask } from "../../lib/nodes/worker/perform_task.ts";
+import { fenceMemory, performTask } from "../../lib/nodes/worker/perform_task.ts";
 import { TaskLedger } from "../../lib/tasks/ledger.ts";
 import { isRejection, validateTaskRequest } from "../../lib/tasks/request.ts";
 import { ZkSession } from "../../lib/zookeeper/session.ts";
@@ -33,8 +33,7 @@ export class SimWorker {
     this.fence = new EpochFence({
       electionPath: kit.config.electionPath,
       logger,
-      highestAccepted: this.#ledger.highestEpoch,
-      onAccept: (epoch) => this.#ledger.recordEpoch(epoch),
+      ...fenceMemory(this.#ledger),
       clock: kit.clock,
     });
     this.session = new ZkSession(kit.config, {

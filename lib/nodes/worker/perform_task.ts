@@ -5,10 +5,31 @@
  * `<message> gatech`. The gRPC server around it is wired in run_worker.ts.
  */
 import type { Logger } from "../../common/log.ts";
-import { type EpochFence, FenceUnavailableError } from "../../fencing/epoch_fence.ts";
+import {
+  type EpochFence,
+  type EpochFenceOptions,
+  FenceUnavailableError,
+} from "../../fencing/epoch_fence.ts";
 import { grpc, type TaskResponse } from "../../grpc/grpc.ts";
 import type { TaskLedger } from "../../tasks/ledger.ts";
 import type { TaskRejection, ValidTask } from "../../tasks/request.ts";
+
+/**
+ * The fence's memory, kept in the ledger's journal: the highest epoch accepted and the ZooKeeper
+ * history it belongs to are reloaded at start and each new one is recorded before it counts. The
+ * worker process and the simulation wire the fence through this one function, so a restarted
+ * worker remembers the same things in both.
+ */
+export function fenceMemory(
+  ledger: Pick<TaskLedger, "highestEpoch" | "historyMarker" | "recordEpoch" | "recordHistory">,
+): Pick<EpochFenceOptions, "highestAccepted" | "onAccept" | "historyMarker" | "onHistory"> {
+  return {
+    highestAccepted: ledger.highestEpoch,
+    onAccept: (epoch) => ledger.recordEpoch(epoch),
+    historyMarker: ledger.historyMarker,
+    onHistory: (history) => ledger.recordHistory(history),
+  };
+}
 
 /** The answer to a PerformTask: the reply or the status to send. */
 export type PerformAnswer = { readonly reply: TaskResponse } | TaskRejection;

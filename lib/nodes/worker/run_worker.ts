@@ -14,7 +14,7 @@ import { TaskLedger } from "../../tasks/ledger.ts";
 import { isRejection, validateTaskRequest } from "../../tasks/request.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
 import { type RunContext, untilAborted } from "../process_runner.ts";
-import { performTask } from "./perform_task.ts";
+import { fenceMemory, performTask } from "./perform_task.ts";
 
 /** Runs the worker until `context.signal` aborts, then shuts down in order. */
 export async function runWorker(config: WorkerConfig, context: RunContext): Promise<void> {
@@ -33,10 +33,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
   const fence = new EpochFence({
     electionPath: config.electionPath,
     logger,
-    highestAccepted: ledger.highestEpoch,
-    onAccept: (epoch) => ledger.recordEpoch(epoch),
-    historyMarker: ledger.historyMarker,
-    onHistory: (history) => ledger.recordHistory(history),
+    ...fenceMemory(ledger),
     // Healthy only while new leaders can be verified: not before ZooKeeper answers.
     onReadyChange: (ready) => setHealth(ready ? "SERVING" : "NOT_SERVING"),
   });
