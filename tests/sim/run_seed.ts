@@ -137,6 +137,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       world,
       masters,
       startMaster,
+      currentMaster: (name: string) => masters.find((m) => m.name === name),
       worker: () => worker,
       restartWorker: async (keepJournal: boolean) => {
         if (!keepJournal) {
@@ -200,6 +201,8 @@ interface FaultContext {
   readonly world: World;
   readonly masters: SimMaster[];
   startMaster(name: string): void;
+  /** The incarnation of the master called `name` that runs now (or ran last). */
+  currentMaster(name: string): SimMaster | undefined;
   worker(): SimWorker;
   restartWorker(keepJournal: boolean): Promise<void>;
 }
@@ -291,7 +294,9 @@ function applyFault(ctx: FaultContext, fault: PlannedFault): void | Promise<void
         skip: fault.variant % 3,
       });
       void current.stop();
-      return void heal(`${current.name} restarts`, () => ctx.startMaster(current.name));
+      return void heal(`${current.name} restarts`, () => {
+        if (ctx.currentMaster(current.name) === current) ctx.startMaster(current.name);
+      });
     }
     case "delete-node": {
       const children = [...(model.tree.nodes.get(path)?.children ?? [])].sort((a, b) =>
@@ -370,6 +375,8 @@ function applyFault(ctx: FaultContext, fault: PlannedFault): void | Promise<void
       if (clean) void master.stop();
       else master.crash();
       return void heal(`${master.name} restarts`, () => {
+        // Only this incarnation's restart: an earlier fault's heal may have started a newer one.
+        if (ctx.currentMaster(master.name) !== master) return;
         if (!master.process.alive || clean) ctx.startMaster(master.name);
       });
     }

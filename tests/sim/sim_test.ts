@@ -3,7 +3,7 @@
  * seed must replay exactly (same trace twice). The long run is `deno task test:sim` (in .ci/run).
  */
 import assert from "node:assert/strict";
-import { FAMILIES_ON_BY_DEFAULT } from "./faults.ts";
+import { FAMILIES, FAMILIES_ON_BY_DEFAULT } from "./faults.ts";
 import { runSeed } from "./run_seed.ts";
 
 const QUICK_SEEDS = 200;
@@ -41,6 +41,35 @@ Deno.test("a simulation seed replays exactly: the same trace twice", async () =>
       assert.deepEqual(second.trace, first.trace, `seed ${seed}`);
       assert.equal(second.steps, first.steps);
     }
+  } finally {
+    await Deno.remove(journalDir, { recursive: true });
+  }
+});
+
+/**
+ * Seeds that found a bug (run with every family), kept as a regression check: the fence skipping
+ * its history check after a reconnection (987876356), a restarted worker that forgot its history
+ * marker (489, 1126, 1150, 1618), zxids of a new ensemble overtaking the old epochs (17, 97), and
+ * two faults of the model itself (987878312: a restart of a newer incarnation; 383761951: a
+ * partition that lost a watch notification but kept the connection).
+ */
+const REGRESSION_SEEDS = [17, 97, 489, 1126, 1150, 1618, 383761951, 987876356, 987878312];
+
+Deno.test("the simulation's regression seeds pass every invariant", async () => {
+  const journalDir = await Deno.makeTempDir({ prefix: "zk-lab-sim-" });
+  try {
+    const failed: string[] = [];
+    for (const seed of REGRESSION_SEEDS) {
+      const result = await runSeed({ seed, families: FAMILIES, journalDir });
+      if (result.violations.length > 0) {
+        failed.push(
+          `seed ${seed}: ${
+            result.violations[0]
+          } (replay: deno task test:sim --seed ${seed} --families all)`,
+        );
+      }
+    }
+    assert.deepEqual(failed, []);
   } finally {
     await Deno.remove(journalDir, { recursive: true });
   }

@@ -77,23 +77,39 @@ export class ZkConnection {
 
   constructor(readonly server: ModelServer, readonly client: ClientEnd) {}
 
+  /**
+   * A message lost to a partition breaks the connection for good: TCP never loses a message and
+   * carries on, so the client cannot hear anything on this connection again (its read timeout
+   * makes it reconnect), and the server forgets it with its watches, as it would after a reset.
+   */
+  #lostToPartition(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#reset = true;
+    this.server.forget(this);
+  }
+
   /** From the client: dropped when the client is cut off or the connection was closed. */
   send(message: ClientMessage): void {
     const { model } = this.server;
-    if (this.closed || model.cutOff(this.client.process)) return;
+    if (this.closed) return;
+    if (model.cutOff(this.client.process)) return this.#lostToPartition();
     const at = this.#toServerAt = Math.max(
       model.scheduler.now + model.delay(),
       this.#toServerAt + 1e-6,
     );
     model.scheduler.at(at, () => {
-      if (!model.cutOff(this.client.process)) this.server.receive(this, message);
+      if (this.closed) return;
+      if (model.cutOff(this.client.process)) return this.#lostToPartition();
+      this.server.receive(this, message);
     }, this.server.process);
   }
 
   /** From the server. */
   reply(message: ServerMessage): void {
     const { model } = this.server;
-    if (this.closed || model.cutOff(this.client.process)) return;
+    if (this.closed) return;
+    if (model.cutOff(this.client.process)) return this.#lostToPartition();
     if (message.kind === "reply" && model.loseNextReply.delete(this.client.process)) {
       // The connection breaks after the server did the work: the client never hears the answer.
       return this.closeFromServer();
@@ -103,7 +119,8 @@ export class ZkConnection {
       this.#toClientAt + 1e-6,
     );
     model.scheduler.at(at, () => {
-      if (this.#reset || model.cutOff(this.client.process)) return;
+      if (this.#reset) return;
+      if (model.cutOff(this.client.process)) return this.#lostToPartition();
       this.client.receive(this, message);
       // Paused in the middle of what an event set off: `skip` messages after the event, so the
       // replies of that round trip arrive only after the pause.
