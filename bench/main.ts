@@ -175,22 +175,27 @@ async function rpcSection(lab: Lab, baseline: Baseline, plan: Plan) {
   const leaderAddress = eventsOf(leader, "I am the leader").findLast((e) => e.record.address)!
     .record.address as string;
   const tlsWorker = await startTlsWorker(lab);
-  const cases = await runRpcBench({
-    baseline,
-    workerAddress: lab.workerAddress,
-    leaderAddress,
-    epoch,
-    tls: tlsWorker,
-    ...plan.rpc,
-    onRun: (c, mode, r) =>
-      progress(
-        `rpc ${c} ${mode}: ${round(r.callsPerSecond, 0)} calls/s, p50 ${round(r.p50Ms, 2)} ms, ` +
-          `p99 ${round(r.p99Ms, 2)} ms, errors ${r.errors}${
-            r.firstError ? ` (${r.firstError})` : ""
-          }`,
-      ),
-  });
-  return { ...plan.rpc, cases };
+  // The TLS worker is this section's own: stopped however the section ends.
+  try {
+    const cases = await runRpcBench({
+      baseline,
+      workerAddress: lab.workerAddress,
+      leaderAddress,
+      epoch,
+      tls: tlsWorker,
+      ...plan.rpc,
+      onRun: (c, mode, r) =>
+        progress(
+          `rpc ${c} ${mode}: ${round(r.callsPerSecond, 0)} calls/s, p50 ${round(r.p50Ms, 2)} ms, ` +
+            `p99 ${round(r.p99Ms, 2)} ms, errors ${r.errors}${
+              r.firstError ? ` (${r.firstError})` : ""
+            }`,
+        ),
+    });
+    return { ...plan.rpc, cases };
+  } finally {
+    await tlsWorker.stop();
+  }
 }
 
 /** Runs the sections the plan names; see the module comment. */
