@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { freePorts } from "../../lib/common/ports.ts";
+import { LocalLab } from "../harness/local_lab.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 /** Where the screenshots go (git-ignored test artifacts). */
@@ -15,30 +15,14 @@ export const ARTIFACTS = join(ROOT, ".lab", "dashboard");
 
 /** See the module comment. */
 export class DashboardLab implements AsyncDisposable {
-  readonly stateDir = Deno.makeTempDirSync({ prefix: "lab-dashboard-test-" });
-  readonly env: Record<string, string>;
-  readonly dashboardPort: number;
-  readonly zkPort: number;
+  // The lab's ZooKeeper grants at least 4 s (tickTime 2000); ask for the least.
+  readonly lab = new LocalLab({ env: { ZK_SESSION_TIMEOUT_MS: "4000" }, extraPorts: 1 });
+  readonly dashboardPort = this.lab.extraPorts[0];
+  readonly zkPort = Number(this.lab.env.LAB_ZK_PORT);
   dashboard?: Deno.ChildProcess;
   browser?: Browser;
   page?: Page;
   #pids = new Set<number>();
-
-  constructor() {
-    const [zookeeper, worker, master1, master2, dashboard] = freePorts(5);
-    this.zkPort = zookeeper;
-    this.dashboardPort = dashboard;
-    this.env = {
-      LAB_STATE_DIR: this.stateDir,
-      LAB_ZK_PORT: String(zookeeper),
-      LAB_WORKER_PORT: String(worker),
-      LAB_MASTER1_PORT: String(master1),
-      LAB_MASTER2_PORT: String(master2),
-      // The lab's ZooKeeper grants at least 4 s (tickTime 2000); ask for the least.
-      ZK_SESSION_TIMEOUT_MS: "4000",
-      NO_COLOR: "1",
-    };
-  }
 
   /** The dashboard's own origin. */
   get url(): string {
@@ -46,19 +30,8 @@ export class DashboardLab implements AsyncDisposable {
   }
 
   /** Runs `deno task <args>` in the project root; its stdout, or fails the test on a non-zero exit. */
-  async task(...args: string[]): Promise<string> {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["task", ...args],
-      cwd: ROOT,
-      env: this.env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    const text = stdout + new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, `deno task ${args.join(" ")} failed:\n${text}`);
-    return stdout;
+  task(...args: string[]): Promise<string> {
+    return this.lab.ok(...args);
   }
 
   /** Brings the lab up, starts the dashboard and opens its page. */
@@ -73,7 +46,7 @@ export class DashboardLab implements AsyncDisposable {
     this.dashboard = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "dashboard.ts", "--port", String(this.dashboardPort)],
       cwd: ROOT,
-      env: this.env,
+      env: this.lab.env,
       stdin: "null",
       stdout: "piped",
       stderr: "inherit",
@@ -101,9 +74,7 @@ export class DashboardLab implements AsyncDisposable {
     const state = await fetch(`${this.url}/api/state`).then((r) => r.json()).catch(String);
     console.error("Dashboard state:", JSON.stringify(state, null, 1).slice(0, 20_000));
     for (const service of ["zookeeper", "worker", "master1", "master2"]) {
-      const text = await Deno.readTextFile(join(this.stateDir, "logs", `${service}.log`)).catch(
-        String,
-      );
+      const text = this.lab.log(service);
       console.error(`--- ${service}.log\n${text.split("\n").slice(-25).join("\n")}`);
     }
   }
@@ -124,16 +95,7 @@ export class DashboardLab implements AsyncDisposable {
       await this.dashboard.status;
     }
     this.#rememberPids();
-    // --backend local: never a Compose stack that may run on this machine.
-    await this.task("down", "--backend", "local").catch(() => {});
-    for (const pid of this.#pids) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-      } catch {
-        // Gone, as it should be.
-      }
-    }
-    Deno.removeSync(this.stateDir, { recursive: true });
+    await this.lab.close([...this.#pids]);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -142,14 +104,7 @@ export class DashboardLab implements AsyncDisposable {
 
   /** Notes the lab's pids (a service restarted from the page gets a new one). */
   #rememberPids(): void {
-    try {
-      for (const entry of Deno.readDirSync(join(this.stateDir, "run"))) {
-        const text = Deno.readTextFileSync(join(this.stateDir, "run", entry.name));
-        this.#pids.add(Number(text.split(" ")[0]));
-      }
-    } catch {
-      // No run folder: nothing is running.
-    }
+    for (const pid of this.lab.pids()) this.#pids.add(pid);
   }
 
   /** Reads the dashboard's stdout until it says where it listens; then drains the rest. */

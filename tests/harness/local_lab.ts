@@ -13,9 +13,14 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 export class LocalLab {
   readonly stateDir = Deno.makeTempDirSync({ prefix: "lab-local-test-" });
   readonly env: Record<string, string>;
+  /** Free ports picked with the lab's own, for what a test runs beside it (e.g. a dashboard). */
+  readonly extraPorts: number[];
 
-  constructor() {
-    const [zookeeper, worker, master1, master2, zoo1, zoo2, zoo3] = freePorts(7);
+  constructor(options: { env?: Record<string, string>; extraPorts?: number } = {}) {
+    const [zookeeper, worker, master1, master2, zoo1, zoo2, zoo3, ...extra] = freePorts(
+      7 + (options.extraPorts ?? 0),
+    );
+    this.extraPorts = extra;
     this.env = {
       LAB_STATE_DIR: this.stateDir,
       LAB_ZK_PORT: String(zookeeper),
@@ -26,6 +31,7 @@ export class LocalLab {
       LAB_ZOO2_PORT: String(zoo2),
       LAB_ZOO3_PORT: String(zoo3),
       NO_COLOR: "1",
+      ...options.env,
     };
   }
 
