@@ -85,9 +85,15 @@ export class Checker {
   onCommit(txn: Txn, tree: ZkTree, history: number): void {
     const prefix = this.electionPath + "/";
     if (!txn.ops.some((op) => op.path === this.electionPath || op.path.startsWith(prefix))) return;
-    if (txn.cause === "admin") {
-      for (const op of txn.ops) {
-        if (op.op === "delete") this.#removedByOthers.set(`${history}:${op.path}`, this.now());
+    for (const op of txn.ops) {
+      // Every member node's epoch, not only the leaders': a master can claim on a view in which
+      // its node is first although someone else has removed it since (excused as such).
+      const znode = op.op === "create" && op.path.startsWith(prefix)
+        ? tree.nodes.get(op.path)
+        : undefined;
+      if (znode) this.#nodeOfEpoch.set(`${history}:${znode.czxid}`, op.path);
+      if (txn.cause === "admin" && op.op === "delete") {
+        this.#removedByOthers.set(`${history}:${op.path}`, this.now());
       }
     }
     this.#learnLeader(tree, history);

@@ -51,9 +51,22 @@ Deno.test("a simulation seed replays exactly: the same trace twice", async () =>
  * its history check after a reconnection (987876356), a restarted worker that forgot its history
  * marker (489, 1126, 1150, 1618), zxids of a new ensemble overtaking the old epochs (17, 97), and
  * two faults of the model itself (987878312: a restart of a newer incarnation; 383761951: a
- * partition that lost a watch notification but kept the connection).
+ * partition that lost a watch notification but kept the connection), and a claim on a view in which
+ * the master's node, already removed by an operator's wipe, was still first (368659053: excused,
+ * as a removed node's owner cannot know before ZooKeeper tells it).
  */
-const REGRESSION_SEEDS = [17, 97, 489, 1126, 1150, 1618, 383761951, 987876356, 987878312];
+const REGRESSION_SEEDS = [
+  17,
+  97,
+  489,
+  1126,
+  1150,
+  1618,
+  368659053,
+  383761951,
+  987876356,
+  987878312,
+];
 
 Deno.test("the simulation's regression seeds pass every invariant", async () => {
   const journalDir = await Deno.makeTempDir({ prefix: "zk-lab-sim-" });
