@@ -10,7 +10,6 @@
  * The judging is pure, so it is unit-tested with plain data (checker_test.ts).
  */
 import { taskKey } from "../../lib/tasks/ledger.ts";
-import { historyAt, type HistoryStart } from "./epoch_windows.ts";
 
 /** The task id of a leader's announcement, as the original lab names it (the checker's own copy). */
 const ANNOUNCEMENT_TASK = "leader_election";
