@@ -31,14 +31,17 @@ Deno.test("a master in no election says so in its status line, not that it follo
 Deno.test("the worker reports NOT_SERVING while it cannot verify epochs with ZooKeeper, and SERVING again after", async () => {
   await using lab = await startLab({ masters: 0 });
   const health = () => checkHealth(lab.workerAddress, { timeoutMs: 2000 });
-  assert.equal(await health(), "SERVING");
+  const serving = (message: string) =>
+    waitFor(async () => (await health()) === "SERVING" ? true : undefined, {
+      timeoutMs: 15_000,
+      message,
+    });
+  // SERVING once its first history check with ZooKeeper is done, a moment after it connects.
+  await serving("the worker to serve once its history check is done");
   const mark = lab.worker!.lines.length;
   await lab.zk.stop();
   await waitForEvent(lab.worker!, "Disconnected from ZooKeeper", { from: mark });
   assert.equal(await health(), "NOT_SERVING");
   await lab.zk.start();
-  await waitFor(async () => (await health()) === "SERVING" ? true : undefined, {
-    timeoutMs: 15_000,
-    message: "the worker to serve again",
-  });
+  await serving("the worker to serve again");
 });
