@@ -22,6 +22,17 @@ function summaryRow(name: string, summary: Summary): (string | number | null)[] 
   ];
 }
 
+/** The six measured cells of an RPC row: calls/s, p50 and p99, sequential then concurrent. */
+function measuredCells(
+  row: Record<RpcMode, { callsPerSecond: number; p50Ms: number; p99Ms: number }>,
+): (number | null)[] {
+  return (["sequential", "concurrent"] as const).flatMap((mode) => [
+    round(row[mode].callsPerSecond, 0),
+    round(row[mode].p50Ms, 2),
+    round(row[mode].p99Ms, 2),
+  ]);
+}
+
 function failed(title: string, section: { error: string }): string {
   return `${title}\n  not measured: ${section.error}`;
 }
@@ -83,12 +94,7 @@ export function renderReport(results: BenchResults): string {
       const ratio = (mode: RpcMode) => round(row[mode].ratioToNode, 2);
       return [
         labels[rpcCase],
-        round(row.sequential.callsPerSecond, 0),
-        round(row.sequential.p50Ms, 2),
-        round(row.sequential.p99Ms, 2),
-        round(row.concurrent.callsPerSecond, 0),
-        round(row.concurrent.p50Ms, 2),
-        round(row.concurrent.p99Ms, 2),
+        ...measuredCells(row),
         `${ratio("sequential")}× / ${ratio("concurrent")}×`,
         `${round(row.sequential.ratioToDenoBare, 2)}× / ${
           round(row.concurrent.ratioToDenoBare, 2)
@@ -120,12 +126,7 @@ export function renderReport(results: BenchResults): string {
         round(row[mode][key] ?? NaN, 2);
       return [
         labels[rpcCase],
-        round(row.sequential.callsPerSecond, 0),
-        round(row.sequential.p50Ms, 2),
-        round(row.sequential.p99Ms, 2),
-        round(row.concurrent.callsPerSecond, 0),
-        round(row.concurrent.p50Ms, 2),
-        round(row.concurrent.p99Ms, 2),
+        ...measuredCells(row),
         `${ratio("sequential", "ratioToPlaintext")}× / ${ratio("concurrent", "ratioToPlaintext")}×`,
         `${ratio("sequential", "ratioToNode")}× / ${ratio("concurrent", "ratioToNode")}×`,
         row.sequential.errors + row.concurrent.errors,
