@@ -8,6 +8,10 @@
  * to it *before* the task is acknowledged, and a restarted worker reloads the window and its
  * highest accepted epoch from it. The journal survives a crash of the process, not of the machine
  * (it is not fsync'ed), and it is also the record the chaos suite's checker reads.
+ *
+ * Recording a task is on every PerformTask's path, so it costs O(1): the window's order is kept in
+ * a queue beside the map instead of being read from the map's own order (taking a Map's first key
+ * after many deletions scans the deleted slots: 7 µs a task with the default window of 10 000).
  */
 
 import { ANNOUNCEMENT_TASK } from "./protocol.ts";
@@ -38,9 +42,21 @@ export interface TaskLedgerOptions {
   readonly onSkippedLine?: (line: number, reason: string) => void;
 }
 
+/** One remembered task: its key and first result. */
+interface Remembered {
+  readonly key: string;
+  readonly result: string;
+}
+
 /** See the module comment. */
 export class TaskLedger {
-  readonly #results = new Map<string, string>();
+  readonly #results = new Map<string, Remembered>();
+  /**
+   * Every record in the order it was made, oldest from `#oldest` on. A key recorded again has a
+   * newer record; its older one stays here, no longer in `#results`, and is skipped when evicted.
+   */
+  #order: Remembered[] = [];
+  #oldest = 0;
   #highestEpoch = 0n;
   #historyMarker?: string;
   #journal?: Deno.FsFile;
@@ -73,18 +89,19 @@ export class TaskLedger {
 
   /** The first result of a task already performed, or undefined. */
   lookup(taskId: string, epoch: bigint): string | undefined {
-    return this.#results.get(taskKey(taskId, epoch));
+    return this.#results.get(taskKey(taskId, epoch))?.result;
   }
 
   /** Records a task as performed (journal first), before it is acknowledged. */
   recordTask(taskId: string, epoch: bigint, result: string): void {
-    this.#write({
+    this.#append(() => ({
       type: "task",
       task: taskId,
       epoch: String(epoch),
       result,
       at: new Date().toISOString(),
-    });
+    }));
+    this.#remember(taskKey(taskId, epoch), result);
   }
 
   /** Records the history the fence found; after a restart the epochs so far no longer count. */
@@ -117,14 +134,39 @@ export class TaskLedger {
   }
 
   #write(entry: JournalEntry): void {
-    if (this.#journal) {
-      // writeSync may write less than asked; the record must be whole before the task is answered.
-      const bytes = this.#encoder.encode(JSON.stringify(entry) + "\n");
-      for (let written = 0; written < bytes.length;) {
-        written += this.#journal.writeSync(bytes.subarray(written));
-      }
-    }
+    this.#append(() => entry);
     this.#apply(entry);
+  }
+
+  /** Appends a line to the journal, if there is one (the entry is only made then). */
+  #append(entry: () => JournalEntry): void {
+    if (!this.#journal) return;
+    // writeSync may write less than asked; the record must be whole before the task is answered.
+    const bytes = this.#encoder.encode(JSON.stringify(entry()) + "\n");
+    for (let written = 0; written < bytes.length;) {
+      written += this.#journal.writeSync(bytes.subarray(written));
+    }
+  }
+
+  /** Remembers `key` as the newest task, forgetting the oldest beyond the window. */
+  #remember(key: string, result: string): void {
+    const remembered = { key, result };
+    this.#results.set(key, remembered);
+    this.#order.push(remembered);
+    while (this.#results.size > this.window) {
+      const oldest = this.#order[this.#oldest++];
+      if (this.#results.get(oldest.key) === oldest) this.#results.delete(oldest.key);
+    }
+    // Drop the evicted head now and then, and the superseded records if they pile up (a journal
+    // that records the same ids again and again), so the queue stays within twice the window.
+    if (this.#oldest > 1024 && this.#oldest * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#oldest);
+      this.#oldest = 0;
+    }
+    if (this.#order.length - this.#oldest > 2 * this.window + 1024) {
+      this.#order = this.#order.slice(this.#oldest).filter((r) => this.#results.get(r.key) === r);
+      this.#oldest = 0;
+    }
   }
 
   #apply(entry: JournalEntry): void {
@@ -138,13 +180,7 @@ export class TaskLedger {
       if (epoch > this.#highestEpoch) this.#highestEpoch = epoch;
       return;
     }
-    const key = taskKey(entry.task, epoch);
-    this.#results.delete(key);
-    this.#results.set(key, entry.result);
-    // Maps iterate in insertion order: the first key is the oldest.
-    while (this.#results.size > this.window) {
-      this.#results.delete(this.#results.keys().next().value!);
-    }
+    this.#remember(taskKey(entry.task, epoch), entry.result);
   }
 }
 

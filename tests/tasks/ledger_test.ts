@@ -23,6 +23,39 @@ Deno.test("TaskLedger forgets the oldest task ids beyond its window", async () =
   assert.equal(ledger.lookup("c", 1n), "c gatech");
 });
 
+Deno.test("TaskLedger counts a task id recorded again as the newest", async () => {
+  const ledger = await TaskLedger.open({ window: 2 });
+  for (const id of ["a", "b", "a", "c"]) ledger.recordTask(id, 1n, `${id} gatech`);
+  assert.equal(ledger.size, 2);
+  assert.equal(ledger.lookup("b", 1n), undefined);
+  assert.equal(ledger.lookup("a", 1n), "a gatech");
+  assert.equal(ledger.lookup("c", 1n), "c gatech");
+});
+
+Deno.test("TaskLedger remembers what a plain insertion-ordered window would, over many records", async () => {
+  const window = 50;
+  const ledger = await TaskLedger.open({ window });
+  // The reference: a Map whose first key is the oldest, a re-recorded id moved to the end.
+  const model = new Map<string, string>();
+  let seed = 1; // xorshift32: a fixed, well-spread sequence
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  for (let i = 0; i < 20_000; i++) {
+    const id = `t${random() % 200}`; // ids repeat, so some are recorded again
+    ledger.recordTask(id, 1n, `r${i}`);
+    model.delete(id);
+    model.set(id, `r${i}`);
+    while (model.size > window) model.delete(model.keys().next().value!);
+  }
+  assert.equal(model.size, window);
+  assert.equal(ledger.size, window);
+  for (let id = 0; id < 200; id++) assert.equal(ledger.lookup(`t${id}`, 1n), model.get(`t${id}`));
+});
+
 Deno.test("TaskLedger reloads its window and highest epoch from the journal after a restart", async () => {
   const dir = await Deno.makeTempDir();
   try {
