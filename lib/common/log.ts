@@ -6,7 +6,7 @@
  * `key=value`. `json` writes one JSON object per line for machines. Timestamps are local time, as
  * Go's `log` package prints them.
  */
-import { setImmediate } from "node:timers";
+import { LineBuffer } from "./line_buffer.ts";
 
 /** The log formats a process can be started with. */
 export type LogFormat = "text" | "json";
@@ -28,35 +28,35 @@ export interface Logger {
 export interface LoggerOptions {
   /** Where lines go; defaults to stdout. */
   write?: (line: string) => void;
+  /**
+   * The logger's lines are frequent (one per task): on stdout, a line may wait up to GATHER_MS
+   * (10 ms) to share a write with the next ones when the process wrote just before
+   * (line_buffer.ts). Default false: written at the end of the turn.
+   */
+  frequent?: boolean;
   /** The clock; defaults to `new Date()`. */
   now?: () => Date;
 }
 
 const encoder = new TextEncoder();
 
-/** Lines of this event-loop turn not yet written (see writeStdout). */
-let pending: string[] = [];
+/** Lines not yet written to stdout, and when they go: see line_buffer.ts. */
+const stdoutLines = new LineBuffer({
+  // A pipe may take a write in parts.
+  write(text) {
+    const bytes = encoder.encode(text);
+    for (let written = 0; written < bytes.length;) {
+      written += Deno.stdout.writeSync(bytes.subarray(written));
+    }
+  },
+});
 
-/** Writes every pending line now, in order; a pipe may take a write in parts. */
+/** Writes every pending line now, in order. */
 export function flushLogs(): void {
-  if (pending.length === 0) return;
-  const bytes = encoder.encode(pending.join(""));
-  pending = [];
-  for (let written = 0; written < bytes.length;) {
-    written += Deno.stdout.writeSync(bytes.subarray(written));
-  }
+  stdoutLines.flush();
 }
 
-/**
- * Lines are gathered and written once per event-loop turn (setImmediate runs right after the
- * turn's I/O): one write per turn instead of one per line, which costs a busy worker 15-20 % of its
- * calls when stdout is a pipe, and the turn's own work (a deletion to send, a reply) goes out
- * before the log line instead of after it. `Deno.exit` dispatches `unload`, which flushes.
- */
-function writeStdout(line: string): void {
-  if (pending.push(line + "\n") === 1) setImmediate(flushLogs);
-}
-
+// `Deno.exit` dispatches `unload`: no line is lost.
 globalThis.addEventListener("unload", flushLogs);
 
 function pad(value: number): string {
@@ -76,7 +76,8 @@ function formatValue(value: string | number | bigint | boolean): string {
 
 /** Creates a logger writing in `format`. */
 export function createLogger(format: LogFormat, options: LoggerOptions = {}): Logger {
-  const write = options.write ?? writeStdout;
+  const frequent = options.frequent ?? false;
+  const write = options.write ?? ((line: string) => stdoutLines.push(line, { frequent }));
   const now = options.now ?? (() => new Date());
   const emit = (level: string, message: string, fields: LogFields = {}) => {
     const facts = Object.entries(fields).filter(([, value]) => value !== undefined) as [

@@ -166,3 +166,17 @@ Deno.test("createLogger on stdout writes lines of later turns too, in the exact 
     "2024/05/01 08:32:32 I am the leader\n2024/05/01 08:32:32 WARN: Cannot connect attempt=2\n",
   );
 });
+
+Deno.test("createLogger frequent lines on stdout come out in order with the others, all before Deno.exit", async () => {
+  const text = await stdoutOf(`
+    const tasks = log.createLogger("json", { frequent: true });
+    const events = log.createLogger("json");
+    for (let i = 0; i < 300; i++) {
+      (i % 50 === 0 ? events : tasks).info("line", { i });
+      if (i % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    Deno.exit(0);
+  `);
+  const lines = text.trimEnd().split("\n").map((line) => JSON.parse(line).i);
+  assert.deepEqual(lines, Array.from({ length: 300 }, (_, i) => i));
+});

@@ -39,11 +39,16 @@ export interface PerformDeps {
   readonly fence: Pick<EpochFence, "admit">;
   readonly ledger: Pick<TaskLedger, "lookup" | "recordTask">;
   readonly logger: Logger;
+  /**
+   * Where the line of each task performed (or answered again) goes: one line per task, so the
+   * worker gives a logger of frequent lines (common/log.ts). Default `logger`.
+   */
+  readonly taskLogger?: Pick<Logger, "info">;
 }
 
 /** Judges, deduplicates and performs one valid task. */
 export async function performTask(task: ValidTask, deps: PerformDeps): Promise<PerformAnswer> {
-  const { fence, ledger, logger } = deps;
+  const { fence, ledger, logger, taskLogger = logger } = deps;
   let verdict;
   try {
     verdict = await fence.admit(task.epoch);
@@ -62,11 +67,11 @@ export async function performTask(task: ValidTask, deps: PerformDeps): Promise<P
   }
   const earlier = ledger.lookup(task.taskId, task.epoch);
   if (earlier !== undefined) {
-    logger.info("Task already performed; returning its first result", { task: task.taskId });
+    taskLogger.info("Task already performed; returning its first result", { task: task.taskId });
     return { reply: { message: earlier } };
   }
   const result = `${task.message} gatech`;
   ledger.recordTask(task.taskId, task.epoch, result);
-  logger.info(`Performing task: ${task.taskId}`);
+  taskLogger.info(`Performing task: ${task.taskId}`);
   return { reply: { message: result } };
 }

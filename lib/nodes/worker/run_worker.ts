@@ -4,6 +4,7 @@
  * epoch (plain clients) are served unfenced; under mutual TLS with WORKER_PLAIN_CLIENTS, only to
  * the certificates named there (fencing/plain_clients.ts).
  */
+import { createLogger } from "../../common/log.ts";
 import type { WorkerConfig } from "../../config/config.ts";
 import { describeTls } from "../../config/tls.ts";
 import { EpochFence } from "../../fencing/epoch_fence.ts";
@@ -37,6 +38,8 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     // Healthy only while new leaders can be verified: not before ZooKeeper answers.
     onReadyChange: (ready) => setHealth(ready ? "SERVING" : "NOT_SERVING"),
   });
+  // The lines of performed tasks are frequent: a busy worker writes them in fewer, bigger writes.
+  const taskLogger = createLogger(config.logFormat, { frequent: true });
   warmUpCodecs();
   const { server, setHealth } = createServer({
     PerformTask(call, callback) {
@@ -47,7 +50,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
         logger.warn("Refused a task without an epoch", { task: task.taskId, reason: refusal });
         return callback({ code: grpc.status.PERMISSION_DENIED, details: refusal });
       }
-      performTask(task, { fence, ledger, logger }).then(
+      performTask(task, { fence, ledger, logger, taskLogger }).then(
         (answer) =>
           "reply" in answer
             ? callback(null, answer.reply)
