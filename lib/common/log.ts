@@ -79,8 +79,10 @@ export function createLogger(format: LogFormat, options: LoggerOptions = {}): Lo
   const frequent = options.frequent ?? false;
   const write = options.write ?? ((line: string) => stdoutLines.push(line, { frequent }));
   const now = options.now ?? (() => new Date());
-  const emit = (level: string, message: string, fields: LogFields = {}) => {
-    const facts = Object.entries(fields).filter(([, value]) => value !== undefined) as [
+  const emit = (level: string, message: string, fields?: LogFields) => {
+    const facts = (fields ? Object.entries(fields) : []).filter(([, value]) =>
+      value !== undefined
+    ) as [
       string,
       string | number | bigint | boolean,
     ][];

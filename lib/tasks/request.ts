@@ -10,6 +10,8 @@ export const MAX_TASK_ID_LENGTH = 256;
 /** The largest message accepted, in UTF-8 bytes (gRPC's own 4 MiB limit applies before this). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
+const encoder = new TextEncoder();
+
 /** A request that passed validation, with its epoch as a bigint. */
 export interface ValidTask {
   readonly taskId: string;
@@ -40,9 +42,12 @@ export function validateTaskRequest(request: Partial<TaskRequest>): ValidTask | 
     return invalid("task_id must not contain control characters");
   }
   if (message === "") return invalid("message must not be empty");
-  const messageBytes = new TextEncoder().encode(message).byteLength;
-  if (messageBytes > MAX_MESSAGE_BYTES) {
-    return invalid(`message must be at most ${MAX_MESSAGE_BYTES} bytes: got ${messageBytes}`);
+  // A UTF-16 code unit takes at most 3 bytes in UTF-8: only a long message needs counting.
+  if (message.length * 3 > MAX_MESSAGE_BYTES) {
+    const messageBytes = encoder.encode(message).byteLength;
+    if (messageBytes > MAX_MESSAGE_BYTES) {
+      return invalid(`message must be at most ${MAX_MESSAGE_BYTES} bytes: got ${messageBytes}`);
+    }
   }
   const epochText = request.epoch === undefined || request.epoch === ""
     ? "0"

@@ -138,6 +138,18 @@ Deno.test("validateTaskRequest counts the message in UTF-8 bytes, not characters
   );
 });
 
+Deno.test("validateTaskRequest counts three-byte characters to the byte at the limit", () => {
+  // "€" is one UTF-16 unit and three UTF-8 bytes: 21845 of them are 65535 bytes, 21846 are 65538.
+  assert.equal(
+    isRejection(validateTaskRequest({ task_id: "t", message: "€".repeat(21845) })),
+    false,
+  );
+  assert.deepEqual(
+    validateTaskRequest({ task_id: "t", message: "€".repeat(21846) }),
+    invalid("message must be at most 65536 bytes: got 65538"),
+  );
+});
+
 Deno.test("validateTaskRequest reports the task_id before the message", () => {
   assert.deepEqual(validateTaskRequest({}), invalid("task_id must not be empty"));
 });

@@ -9,6 +9,7 @@ import type { WorkerConfig } from "../../config/config.ts";
 import { describeTls } from "../../config/tls.ts";
 import { EpochFence } from "../../fencing/epoch_fence.ts";
 import { plainCallRefusal } from "../../fencing/plain_clients.ts";
+import { NO_EPOCH } from "../../fencing/rules.ts";
 import { logRefusals, peerName } from "../../grpc/credentials.ts";
 import { createServer, grpc, startServer, stopServer, warmUpCodecs } from "../../grpc/grpc.ts";
 import { TaskLedger } from "../../tasks/ledger.ts";
@@ -45,7 +46,10 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
     PerformTask(call, callback) {
       const task = validateTaskRequest(call.request);
       if (isRejection(task)) return callback({ code: task.code, details: task.details });
-      const refusal = plainCallRefusal(task.epoch, peerName(call), config.plainClients);
+      // Only an epoch-less call needs the caller's name: reading its certificate costs the others.
+      const refusal = task.epoch === NO_EPOCH
+        ? plainCallRefusal(task.epoch, peerName(call), config.plainClients)
+        : undefined;
       if (refusal) {
         logger.warn("Refused a task without an epoch", { task: task.taskId, reason: refusal });
         return callback({ code: grpc.status.PERMISSION_DENIED, details: refusal });
