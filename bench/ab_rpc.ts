@@ -7,12 +7,16 @@
  * and this process (which reads the workers' stdout as the bench does): on a shared machine those
  * move much less than throughput does.
  *
- * Usage: deno run -A bench/ab_rpc.ts --variants=<dir>[:file|:raw],... [--reps=3]
+ * Usage: deno run -A bench/ab_rpc.ts --variants=<dir>[:pipe|:file|:raw[:epoch0]],... [--reps=3]
  *   [--duration-ms=1500] [--modes=1,64] [--cross=labclient=<dir>,bareclient=v<i>] [--strace=1]
+ *   [--pin=same|split]
  * A checkout is a directory with this repository's files (e.g. `git archive <commit> | tar -x`).
  * `:file` sends that worker's stdout to a file instead of a pipe, `:raw` reads its pipe with a
  * plain reader loop; `--cross` adds the lab client against the bare server and the bare client
- * against a lab worker; `--strace=1` counts the servers' system calls per run.
+ * against a lab worker; `:epoch0` calls that worker without an epoch (unfenced); `--strace=1`
+ * counts the servers' system calls per run; `--pin` puts every server on CPU 0 and every client on
+ * CPU 0 (`same`) or 1 (`split`) with taskset, so that where the scheduler happens to place each
+ * process, which moves a sequential run by ±20 % on two cores, is the same for every case.
  */
 import { startZooKeeper } from "../tests/harness/zookeeper.ts";
 import { startLab } from "../tests/harness/lab.ts";
@@ -79,6 +83,13 @@ function sampleCpu(pids: Record<string, number | "self">) {
 }
 
 const options = parseArgs(Deno.args);
+/** `--pin=same|split`: servers on CPU 0, clients on CPU 0 (same) or 1 (split). */
+function pin(pid: number, role: "server" | "client") {
+  if (!options.pin) return;
+  const cpu = role === "server" || options.pin === "same" ? "0" : "1";
+  new Deno.Command("taskset", { args: ["-a", "-c", "-p", cpu, String(pid)], stdout: "null" })
+    .outputSync();
+}
 const variants = (options.variants ?? "/work/wt/rpc").split(",");
 const reps = Number(options.reps ?? 3);
 const durationMs = Number(options["duration-ms"] ?? 1500);
@@ -93,7 +104,8 @@ try {
     { target: string; cwd: string; script: string; epoch: bigint; pid: number }
   > = {};
   for (const [i, spec] of variants.entries()) {
-    const [dir, mode = "pipe"] = spec.split(":");
+    const [dir, mode = "pipe", epochMode] = spec.split(":");
+    const variantEpoch = epochMode === "epoch0" ? 0n : epoch;
     const port = freePort();
     const env = lab.env({ WORKER_HOST: "127.0.0.1", WORKER_PORT: String(port) });
     if (mode === "file") {
@@ -114,7 +126,7 @@ try {
         target: `127.0.0.1:${port}`,
         cwd: dir,
         script: "bench/rpc_client.ts",
-        epoch,
+        epoch: variantEpoch,
         pid: worker.pid,
       };
       continue;
@@ -155,7 +167,7 @@ try {
         target: `127.0.0.1:${port}`,
         cwd: dir,
         script: "bench/rpc_client.ts",
-        epoch,
+        epoch: variantEpoch,
         pid: child.pid,
       };
       continue;
@@ -193,6 +205,7 @@ try {
       targets[`bareclient-${arg}`] = { ...targets[arg], cwd: baseline.dir, script: "client.mjs" };
     }
   }
+  for (const t of Object.values(targets)) pin(t.pid, "server");
   const names = Object.keys(targets);
   const results: Record<string, Record<string, number[]>> = {};
   const cpu: Record<
@@ -220,6 +233,7 @@ try {
           {},
           `${name}-client`,
         );
+        pin(client.pid, "client");
         const sampler = sampleCpu({ server: t.pid, client: client.pid, self: "self" });
         let strace: Deno.ChildProcess | undefined;
         if (options.strace) {
