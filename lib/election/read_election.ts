@@ -18,6 +18,8 @@ export interface ReadElectionOptions {
   readonly childWatcher?: Watcher;
   /** Sets a data watch on one node while reading it (its deletion or change fires it). */
   readonly nodeWatch?: { readonly node: string; readonly watcher: Watcher };
+  /** Sets a data watch on every master node it reads, valid or not (for the worker's fence). */
+  readonly everyNodeWatcher?: Watcher;
   /** The names the previous read listed, read along with the listing; updated by the read. */
   readonly known?: ElectionNames;
 }
@@ -35,7 +37,7 @@ export async function readElection(
 ): Promise<Candidate[]> {
   const { known, nodeWatch } = options;
   const readNode = async (node: string): Promise<NodeFacts | undefined> => {
-    const watcher = nodeWatch?.node === node ? nodeWatch.watcher : undefined;
+    const watcher = nodeWatch?.node === node ? nodeWatch.watcher : options.everyNodeWatcher;
     const found = await client.getData(`${electionPath}/${node}`, watcher);
     // Gone between the listing and the read: it has left the election.
     if (!found) return undefined;

@@ -19,12 +19,14 @@
  * ensemble's leader's.
  *
  * The watch's reads send the reads of the nodes already seen along with the listing
- * (read_election.ts), so a change of leader costs the worker one round trip: it knows the new
- * leader's epoch one round trip after the old leader's node went, usually before the new leader's
- * first call arrives. A verification (an epoch the watch has not shown) reads after a sync.
+ * (read_election.ts), so a change costs the worker one round trip. A change of leader usually
+ * costs none: the watch's read also sets a data watch on every master node, so while no watch has
+ * fired since that read, the fence knows the election exactly, and the deletion of a node tells it
+ * the election without that node, hence the new leader's epoch, before the new leader (woken by
+ * the same deletion) can call. A verification (an epoch the watch has not shown) reads after a sync.
  */
 import { ElectionNames, readElection } from "../election/read_election.ts";
-import { leaderOf } from "../election/decisions.ts";
+import { type Candidate, leaderOf } from "../election/decisions.ts";
 import {
   afterAccept,
   afterLearn,
@@ -39,7 +41,7 @@ import {
 import type { Logger } from "../common/log.ts";
 import { type Clock, realClock } from "../common/clock.ts";
 import type { SessionEvent } from "../zookeeper/session.ts";
-import type { ZkClient } from "../zookeeper/client.ts";
+import type { WatchEvent, ZkClient } from "../zookeeper/client.ts";
 
 /** ZooKeeper cannot be asked right now; the caller should retry. */
 export class FenceUnavailableError extends Error {
@@ -91,6 +93,13 @@ export class EpochFence {
   readonly #known = new ElectionNames();
   #verification?: { startedAt: number; result: Promise<bigint> };
   #watchRead?: Promise<void>;
+  /**
+   * The election as the watch's last read found it, while that is still exactly how it is: no
+   * watch has fired since the read began, on the same client. Undefined otherwise.
+   */
+  #exactView?: { readonly client: ZkClient; readonly order: readonly Candidate[] };
+  /** Counts watch events, so a read can tell whether one came while it ran. */
+  #watchEvents = 0;
   /** The history check of the current session; judging waits for it. */
   #historyCheck?: Promise<void>;
   #ready = false;
@@ -118,6 +127,8 @@ export class EpochFence {
 
   /** Follows the session: checks the history on each new session, then watches the election. */
   handleSession(event: SessionEvent): void {
+    // Watches set again after a reconnection report what they missed in no particular order.
+    this.#exactView = undefined;
     if (event.type !== "connected") {
       this.#client = undefined;
       this.#historyCheck = undefined;
@@ -254,7 +265,29 @@ export class EpochFence {
   }
 
   readonly #onElectionChange = () => {
+    this.#watchEvents++;
+    this.#exactView = undefined;
     if (this.#client) void this.#watchElection(this.#client);
+  };
+
+  /**
+   * A master node's data watch fired. The first event since an exact read is the first change
+   * since it, and ZooKeeper reports a node's deletion before the change of its parent's children:
+   * a deletion then leaves the election exactly as read, without that node. Its new first node is
+   * the leader (learned at once), and the child watch, firing next, reads the election again.
+   * Anything else (a data change) waits for that read.
+   */
+  readonly #onNodeChange = (event: WatchEvent) => {
+    this.#watchEvents++;
+    const view = this.#exactView;
+    this.#exactView = undefined;
+    if (!view || view.client !== this.#client || event.type !== "NODE_DELETED") {
+      // The child watch does not fire for a node's data: read again for it.
+      if (event.type !== "NODE_DELETED" && this.#client) void this.#watchElection(this.#client);
+      return;
+    }
+    const rest = view.order.filter((c) => event.path !== `${this.options.electionPath}/${c.node}`);
+    this.#learnLeaderEpoch(view.client, leaderOf(rest)?.epoch ?? 0n);
   };
 
   /** Reads the election and watches it; `#watchRead` is set while the read is under way. */
@@ -267,10 +300,16 @@ export class EpochFence {
 
   async #readAndWatch(client: ZkClient): Promise<void> {
     try {
+      const eventsBefore = this.#watchEvents;
       const order = await readElection(client, this.options.electionPath, {
         known: this.#known,
         childWatcher: this.#onElectionChange,
+        everyNodeWatcher: this.#onNodeChange,
       });
+      // Exact only if no watch fired while the read ran (what it reports may predate the read).
+      if (eventsBefore === this.#watchEvents && client === this.#client) {
+        this.#exactView = { client, order };
+      }
       // A missing path sets no child watch: watch for its creation instead.
       if (
         order.length === 0 &&

@@ -76,8 +76,9 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
     member: { name: config.name, address },
     logger,
     onChange: (role) => {
-      setHealth(role.role === "none" ? "NOT_SERVING" : "SERVING");
+      // The new term's first call goes out before anything else.
       terms.onRoleChange(role);
+      setHealth(role.role === "none" ? "NOT_SERVING" : "SERVING");
     },
   });
   const terms = new LeaderTerms({
@@ -93,10 +94,10 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   });
   // Leave the election the moment we are asked to stop: the successor takes over while we finish.
   let handingOver = false;
-  signal.addEventListener("abort", () => {
+  context.onStop(() => {
     handingOver = latch.leadership() !== undefined;
     void latch.close();
-  }, { once: true });
+  });
   const session = new ZkSession(config, {
     logger,
     onEvent: (event) => latch.handleSession(event),
