@@ -61,6 +61,13 @@ export interface LeaderLatchOptions {
   readonly newGuid?: () => string;
 }
 
+/**
+ * How long after taking over on its predecessor's deletion (see `#takeOver`) a new leader reads the
+ * election to confirm. Measured in the bench's interleaved rounds: 20 ms instead of at once saved
+ * about a tenth of the hand-over when two cores are busy.
+ */
+export const CONFIRM_AFTER_TAKEOVER_MS = 20;
+
 /** How many checks may follow each other at once before the loop backs off. */
 const MAX_CHECKS_IN_A_ROW = 10;
 
@@ -204,10 +211,16 @@ export class LeaderLatch {
       if (event.type === "NODE_DELETED") {
         this.#setRole({ role: "none", reason: "our election node was deleted" });
       }
-    } else if (event.type === "NODE_DELETED" && this.#takeOver(event.path)) {
-      // Confirm with one read, in a later turn, so that our first call as leader goes out first.
-      this.#clock.setTimeout(() => this.#schedule(), 0);
-      return;
+    } else if (event.type === "NODE_DELETED") {
+      // Decide once the rest of what ZooKeeper sent with this event has been handled (the client
+      // library handles what one read of the socket brings before any continuation runs): one
+      // transaction, an operator's multi, may have deleted our node too, and that event is next.
+      return queueMicrotask(() => {
+        if (!this.#takeOver(event.path)) return this.#schedule();
+        // Confirm with one read a moment later, so that our first call as leader and the
+        // worker's handling of it do not share the cores with that read.
+        this.#clock.setTimeout(() => this.#schedule(), CONFIRM_AFTER_TAKEOVER_MS);
+      });
     }
     this.#schedule();
   };
@@ -221,7 +234,11 @@ export class LeaderLatch {
    *   be deleted);
    * - our own node still exists, unchanged: the data watch on it is set and has not fired, and
    *   ZooKeeper delivers a client's watch events in the order of its changes, so our node's
-   *   deletion or a change of its data, had it come before P's deletion, would have reached us first;
+   *   deletion or a change of its data, had it come before P's deletion, would have reached us
+   *   first. One transaction (an operator's multi) can delete both: the two events then come one
+   *   right after the other, and we decide only after what arrived with P's (see `#onWatch`). If
+   *   ZooKeeper sent them in separate packets, we lead until the next one comes, as any leader
+   *   whose node someone else removed leads until its watch tells it;
    * - so at P's deletion ours is the lowest node, which is what "leader" means. From then on it is
    *   as after a read: our lease gates every action (no one else can lead before our session
    *   expires, unless someone deletes our node, which our watch reports), and the worker's fence

@@ -17,9 +17,10 @@ export interface RunContext {
   /**
    * Runs `hook` the moment a stop signal arrives, before anything else (the log line, `signal`'s
    * listeners, whose dispatch alone takes a fraction of a millisecond): for what must not wait,
-   * such as a leader's leaving the election.
+   * such as a leader's leaving the election. The rest of the shutdown waits for the promise a hook
+   * returns (the exit deadline runs meanwhile).
    */
-  readonly onStop: (hook: () => void) => void;
+  readonly onStop: (hook: () => void | Promise<void>) => void;
 }
 
 /** Runs a process: `run` resolves when it has shut down after the signal. */
@@ -43,26 +44,29 @@ export async function main<C extends { readonly logFormat: LogFormat }>(
   }
   const logger = createLogger(config.logFormat);
   const controller = new AbortController();
-  const hooks: (() => void)[] = [];
-  const stop = (signal: Deno.Signal) => {
-    if (controller.signal.aborted) return;
-    for (const hook of hooks) {
+  const hooks: (() => void | Promise<void>)[] = [];
+  let stopping = false;
+  const stop = async (signal: Deno.Signal) => {
+    if (stopping) return;
+    stopping = true;
+    const hooksDone = hooks.map(async (hook) => {
       try {
-        hook();
+        await hook();
       } catch (error) {
         logger.error("A stop hook failed", { error: String(error) });
       }
-    }
-    logger.info("Shutting down", { signal });
+    });
     const timer = setTimeout(() => {
       logger.error("Shutdown took too long; exiting", { deadlineMs: SHUTDOWN_DEADLINE_MS });
       Deno.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     Deno.unrefTimer(timer);
+    await Promise.all(hooksDone);
+    logger.info("Shutting down", { signal });
     controller.abort(new Error(`received ${signal}`));
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => stop(signal));
+    Deno.addSignalListener(signal, () => void stop(signal));
   }
   try {
     await run(config, {

@@ -7,6 +7,7 @@ import { encodeMemberInfo } from "../../lib/election/decisions.ts";
 import { type LatchRole, LeaderLatch } from "../../lib/election/leader_latch.ts";
 import { createLogger } from "../../lib/common/log.ts";
 import { connectZk, type ZkClient } from "../../lib/zookeeper/client.ts";
+import zookeeper from "node-zookeeper-client";
 import { waitFor } from "../../lib/common/wait.ts";
 import { startZooKeeper, type ZooKeeperServer } from "../harness/zookeeper.ts";
 
@@ -124,5 +125,60 @@ Deno.test("a follower that took over steps down when the confirming read shows a
   } finally {
     await Promise.all([first.latch.close(), second.latch.close()]);
     await Promise.all([first.client.close(), second.client.close(), stranger.close()]);
+  }
+});
+
+/** Deletes `paths` in one transaction (a multi), as an operator's tool may, with the raw library. */
+async function deleteTogether(zk: ZooKeeperServer, paths: readonly string[]): Promise<void> {
+  const client = zookeeper.createClient(zk.connectString, { sessionTimeout: 4000 });
+  const connected = new Promise<void>((resolve) => client.once("connected", () => resolve()));
+  client.connect();
+  try {
+    await connected;
+    const transaction = paths.reduce((t, path) => t.remove(path), client.transaction());
+    await new Promise<void>((resolve, reject) =>
+      transaction.commit((error) => error ? reject(error) : resolve())
+    );
+  } finally {
+    client.close();
+  }
+}
+
+Deno.test("a follower whose node goes in the same transaction as its predecessor's steps down at once and joins again", async () => {
+  await using zk = await startZooKeeper();
+  const path = `/test-${crypto.randomUUID()}`;
+  const first = await member(zk, path, "first");
+  await waitFor(() => last(first) === "leader" || undefined, {
+    timeoutMs: 10_000,
+    message: "first leads",
+  });
+  const second = await member(zk, path, "second");
+  try {
+    const following = await waitFor(() => {
+      const role = second.roles.at(-1);
+      return role?.role === "follower" ? role : undefined;
+    }, { timeoutMs: 10_000, message: "second follows" });
+    const mark = second.roles.length;
+    const oldNode = following.self.node;
+    // The predecessor's deletion comes first in the transaction, so its event comes first.
+    await deleteTogether(zk, [following.predecessor.node, oldNode].map((n) => `${path}/${n}`));
+    await waitFor(() => {
+      const role = second.roles.at(-1);
+      return role && role.role !== "none" && role.self.node !== oldNode ? true : undefined;
+    }, { timeoutMs: 10_000, message: "second joins again with a new node" });
+    // ZooKeeper may send the two events in separate packets: if second took over between them
+    // (the node was already gone; see #takeOver), the very next change is the step-down.
+    const after = second.roles.slice(mark);
+    const stale = after.findIndex((r) => r.role === "leader" && r.self.node === oldNode);
+    if (stale >= 0) {
+      assert.equal(after[stale + 1]?.role, "none", "it stepped down at the next event");
+    }
+    assert.equal(
+      after.filter((r) => r.role === "leader" && r.self.node === oldNode).length <= 1,
+      true,
+    );
+  } finally {
+    await Promise.all([first.latch.close(), second.latch.close()]);
+    await Promise.all([first.client.close(), second.client.close()]);
   }
 });
