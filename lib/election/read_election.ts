@@ -7,7 +7,8 @@
  * listing, so a change costs one round trip unless someone new joined. They are read again rather
  * than remembered: an ephemeral node's czxid and owner never change while it lives, but its data
  * can (anyone allowed to write there can `setData` junk over it, and it then no longer names a
- * master), and watching every node to notice would wake every process on every change.
+ * master), and a master watching every node to notice would wake every master on every change. (The
+ * worker's fence, one process, does watch every node: `everyNodeWatcher`.)
  */
 import { type Candidate, electionOrder, type NodeFacts, parseMemberNode } from "./decisions.ts";
 import { type Watcher, type ZkClient, ZkError } from "../zookeeper/client.ts";
