@@ -3,17 +3,20 @@
  * signal is sent, each step of the hand-over:
  *
  * - node gone: our own ZooKeeper exists-watch on the leader's election node fires (in this process);
- * - decided: the successor's `I am the leader` line arrives;
- * - accepted: the worker's `Accepted a new leader epoch` line for the successor's epoch arrives.
+ * - decided: the successor logs `I am the leader`;
+ * - accepted: the worker logs `Accepted a new leader epoch` for the successor's epoch.
  *
- * Line times are `performance.now()` in this process when the line is read from the child's pipe
- * (the harness's `at`), so every figure is on one clock, with sub-millisecond resolution. After
- * each round a new master is started and left to settle, so there are always two masters.
+ * The processes' times are their own, the microsecond `time` of their json log lines (as the
+ * peers' are the times their callbacks print), against the wall-clock time of the signal; how long
+ * the worker's line then takes to reach us through its pipe is kept apart (`acceptedLineMs`, the
+ * harness's `at`, `performance.now()` here). After each round a new master is started and left to
+ * settle, so there are always two masters.
  */
 import { connectZk, type ZkClient } from "../lib/zookeeper/client.ts";
 import { eventsOf, lastRole, waitForEvent } from "../tests/harness/events.ts";
 import type { Lab } from "../tests/harness/lab.ts";
 import { delay } from "../lib/common/backoff.ts";
+import { parseIsoTime } from "../lib/common/log.ts";
 
 /** One failover, in ms from the signal. */
 export interface FailoverRound {
@@ -25,6 +28,8 @@ export interface FailoverRound {
   readonly acceptedMs: number;
   /** The successor logged that the worker accepted its leadership (the reply arrived). */
   readonly confirmedMs: number;
+  /** The worker's `accepted` line reached this process (through the pipe, read here). */
+  readonly acceptedLineMs: number;
   /** The stopped leader logged `Shutting down` (SIGTERM only): signal delivery and handling. */
   readonly shutdownSeenMs?: number;
 }
@@ -105,6 +110,7 @@ export async function failoverRound(
   const timeoutMs = options.signal === "SIGKILL" ? options.sessionTimeoutMs + 5000 : 5000;
 
   const sentAt = performance.now();
+  const sentAtWall = performance.timeOrigin + sentAt;
   leader.signal(options.signal);
   const decided = await waitForEvent(follower, "I am the leader", {
     from: marks.follower,
@@ -126,12 +132,18 @@ export async function failoverRound(
   ]);
   await leader.exited;
   const shutdown = eventsOf(leader, "Shutting down", leaderMark)[0];
+  const ownTime = (event: { record: Record<string, unknown> }) => {
+    const at = parseIsoTime(String(event.record.time));
+    if (Number.isNaN(at)) throw new Error(`Cannot time a line without a microsecond "time"`);
+    return at - sentAtWall;
+  };
   return {
     nodeGoneMs: nodeGoneAt - sentAt,
-    decidedMs: decided.at - sentAt,
-    acceptedMs: accepted.at - sentAt,
-    confirmedMs: confirmed.at - sentAt,
-    ...(shutdown ? { shutdownSeenMs: shutdown.at - sentAt } : {}),
+    decidedMs: ownTime(decided),
+    acceptedMs: ownTime(accepted),
+    confirmedMs: ownTime(confirmed),
+    acceptedLineMs: accepted.at - sentAt,
+    ...(shutdown ? { shutdownSeenMs: ownTime(shutdown) } : {}),
     successorPid: follower.pid,
   };
 }

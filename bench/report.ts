@@ -58,6 +58,11 @@ export function renderReport(results: BenchResults): string {
       summaryRow("clean: SIGTERM → new leader got the reply", clean.confirmed),
       summaryRow("clean: node gone → worker accepted", clean.handover),
     );
+    if (clean.acceptedLine) {
+      failoverRows.push(
+        summaryRow("clean: SIGTERM → worker's accepted line read here", clean.acceptedLine),
+      );
+    }
   }
   for (const crash of results.crashFailover) {
     if ("error" in crash) {
@@ -201,12 +206,18 @@ function renderPeers(results: BenchResults): string | undefined {
   const rows: (string | number | null)[][] = [
     summaryRow("ours: SIGTERM → worker accepted the new leader", clean.accepted),
     summaryRow("ours: SIGTERM → new leader decided (no RPC)", clean.decided),
+    ...(clean.acceptedLine
+      ? [summaryRow("ours: the worker's accepted line read here", clean.acceptedLine)]
+      : []),
   ];
   const notes: string[] = [];
   for (const [name, section] of Object.entries(results.peers)) {
     if (!section) continue;
     if ("callback" in section) {
       rows.push(summaryRow(`${section.version}: SIGTERM → other's callback`, section.callback));
+      if (clean.acceptedLine) {
+        rows.push(summaryRow(`${section.version}: the callback's line read here`, section.line));
+      }
     } else {
       notes.push(
         `  ${name} not measured: ${"skipped" in section ? section.skipped : section.error}`,

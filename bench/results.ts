@@ -26,6 +26,8 @@ export interface FailoverFigures {
   readonly decided: Summary;
   readonly accepted: Summary;
   readonly confirmed: Summary;
+  /** The worker's `accepted` line as it reached the bench through its pipe (absent in old runs). */
+  readonly acceptedLine?: Summary;
   /** From the node's deletion to the worker's acceptance: the part the lab's code controls. */
   readonly handover: Summary;
   readonly rounds: FailoverRound[];
@@ -88,6 +90,7 @@ export function failoverFigures(
     decided: step((r) => r.decidedMs),
     accepted: step((r) => r.acceptedMs),
     confirmed: step((r) => r.confirmedMs),
+    acceptedLine: step((r) => r.acceptedLineMs),
     handover: summarize(rounds.map((r) => r.acceptedMs - r.nodeGoneMs)),
     rounds,
   };

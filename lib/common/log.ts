@@ -31,11 +31,15 @@ export interface LoggerOptions {
   /**
    * The logger's lines are frequent (one per task): on stdout, a line may wait up to GATHER_MS
    * (10 ms) to share a write with the next ones when the process wrote just before
-   * (line_buffer.ts). Default false: written at the end of the turn.
+   * (line_buffer.ts). Default false: written at the end of the turn. Its time is still the
+   * moment it was logged.
    */
   frequent?: boolean;
-  /** The clock; defaults to `new Date()`. */
-  now?: () => Date;
+  /**
+   * The wall clock in ms since the epoch, whose fraction carries microseconds; defaults to
+   * `performance.timeOrigin + performance.now()`.
+   */
+  now?: () => number;
 }
 
 const encoder = new TextEncoder();
@@ -63,6 +67,23 @@ function pad(value: number): string {
   return String(value).padStart(2, "0");
 }
 
+/**
+ * Formats a time (ms since the epoch) as RFC 3339 in UTC with microseconds, e.g.
+ * `2024-05-01T06:32:32.123456Z`: the json format's `time`, precise enough to time a failover from
+ * the lines of several processes (`Date.parse` reads it, to the millisecond).
+ */
+export function formatIsoTime(ms: number): string {
+  const whole = Math.floor(ms);
+  const micros = Math.min(999, Math.round((ms - whole) * 1000));
+  return `${new Date(whole).toISOString().slice(0, -1)}${String(micros).padStart(3, "0")}Z`;
+}
+
+/** Reads a time written by {@linkcode formatIsoTime} back, to the microsecond; NaN otherwise. */
+export function parseIsoTime(text: string): number {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})(\d{3})Z$/.exec(text);
+  return match ? Date.parse(`${match[1]}Z`) + Number(match[2]) / 1000 : NaN;
+}
+
 /** Formats a date as Go's `log` package does by default: `2024/05/01 08:32:32`. */
 export function formatGoTimestamp(date: Date): string {
   return `${date.getFullYear()}/${pad(date.getMonth() + 1)}/${pad(date.getDate())} ` +
@@ -78,7 +99,7 @@ function formatValue(value: string | number | bigint | boolean): string {
 export function createLogger(format: LogFormat, options: LoggerOptions = {}): Logger {
   const frequent = options.frequent ?? false;
   const write = options.write ?? ((line: string) => stdoutLines.push(line, { frequent }));
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? (() => performance.timeOrigin + performance.now());
   const emit = (level: string, message: string, fields?: LogFields) => {
     const facts = (fields ? Object.entries(fields) : []).filter(([, value]) =>
       value !== undefined
@@ -87,7 +108,7 @@ export function createLogger(format: LogFormat, options: LoggerOptions = {}): Lo
       string | number | bigint | boolean,
     ][];
     if (format === "json") {
-      const record: Record<string, unknown> = { time: now().toISOString(), level, msg: message };
+      const record: Record<string, unknown> = { time: formatIsoTime(now()), level, msg: message };
       for (const [key, value] of facts) {
         record[key] = typeof value === "bigint" ? value.toString() : value;
       }
@@ -95,7 +116,7 @@ export function createLogger(format: LogFormat, options: LoggerOptions = {}): Lo
     }
     const suffix = facts.map(([key, value]) => ` ${key}=${formatValue(value)}`).join("");
     const prefix = level === "info" ? "" : `${level.toUpperCase()}: `;
-    write(`${formatGoTimestamp(now())} ${prefix}${message}${suffix}`);
+    write(`${formatGoTimestamp(new Date(now()))} ${prefix}${message}${suffix}`);
   };
   return {
     info: (message, fields) => emit("info", message, fields),

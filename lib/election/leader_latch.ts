@@ -61,6 +61,13 @@ export interface LeaderLatchOptions {
   readonly newGuid?: () => string;
 }
 
+/**
+ * How long after taking over on its predecessor's deletion (see `#takeOver`) a new leader reads the
+ * election to confirm. Measured in the bench's interleaved rounds: 20 ms instead of at once saved
+ * about a tenth of the hand-over when two cores are busy.
+ */
+export const CONFIRM_AFTER_TAKEOVER_MS = 20;
+
 /** How many checks may follow each other at once before the loop backs off. */
 const MAX_CHECKS_IN_A_ROW = 10;
 
@@ -204,9 +211,59 @@ export class LeaderLatch {
       if (event.type === "NODE_DELETED") {
         this.#setRole({ role: "none", reason: "our election node was deleted" });
       }
+    } else if (event.type === "NODE_DELETED") {
+      // Decide once the rest of what ZooKeeper sent with this event has been handled (the client
+      // library handles what one read of the socket brings before any continuation runs): one
+      // transaction, an operator's multi, may have deleted our node too, and that event is next.
+      return queueMicrotask(() => {
+        if (!this.#takeOver(event.path)) return this.#schedule();
+        // Confirm with one read a moment later, so that our first call as leader and the
+        // worker's handling of it do not share the cores with that read.
+        this.#clock.setTimeout(() => this.#schedule(), CONFIRM_AFTER_TAKEOVER_MS);
+      });
     }
     this.#schedule();
   };
+
+  /**
+   * Leads the moment our predecessor's node is deleted, if that predecessor was the leader in our
+   * last read, without reading the election first. Why no one else can lead then:
+   * - our last read listed the predecessor P as the only master node below ours (valid or not); a
+   *   node made since gets a higher sequence, because sequence numbers only grow while the path
+   *   lives, and the path lived throughout (P was in it until now, and a path with children cannot
+   *   be deleted);
+   * - our own node still exists, unchanged: the data watch on it is set and has not fired, and
+   *   ZooKeeper delivers a client's watch events in the order of its changes, so our node's
+   *   deletion or a change of its data, had it come before P's deletion, would have reached us
+   *   first. One transaction (an operator's multi) can delete both: the two events then come one
+   *   right after the other, and we decide only after what arrived with P's (see `#onWatch`). If
+   *   ZooKeeper sent them in separate packets, we lead until the next one comes, as any leader
+   *   whose node someone else removed leads until its watch tells it;
+   * - so at P's deletion ours is the lowest node, which is what "leader" means. From then on it is
+   *   as after a read: our lease gates every action (no one else can lead before our session
+   *   expires, unless someone deletes our node, which our watch reports), and the worker's fence
+   *   judges our epoch with its own view of the election.
+   * What this cannot know is a node planted under a chosen lower name by a program allowed to write
+   * the path (see the README on ZK_AUTH): the read scheduled right after finds it and we step down,
+   * and the worker, which watches the whole election, does not follow us meanwhile.
+   * Anything unusual (a check under way or failing, a watch not set, no lease) takes the usual path.
+   */
+  #takeOver(deletedPath: string): boolean {
+    const role = this.#role;
+    const client = this.#client;
+    if (this.#lifecycle !== "started" || this.#checking || this.#retryTimer !== undefined) {
+      return false;
+    }
+    if (role.role !== "follower" || role.predecessor.node !== role.leader.node) return false;
+    if (deletedPath !== this.#path(role.predecessor.node) || !this.#ownWatchArmed) return false;
+    if (!client || role.self.node !== this.#ownNode || role.self.owner !== client.sessionId) {
+      return false;
+    }
+    if (!onlyNodeBelow(this.#known.names, role.predecessor, role.self)) return false;
+    if (!this.#leaseHeld(this.#clock.now())) return false;
+    this.#setRole({ role: "leader", self: role.self });
+    return true;
+  }
 
   #schedule(): void {
     if (this.#lifecycle !== "started") return;
@@ -416,6 +473,19 @@ export class LeaderLatch {
     this.#setRole({ role: "none", reason: `no word from ZooKeeper for ${silentMs} ms` });
     this.#schedule();
   }
+}
+
+/** Whether, of the master nodes `names` lists, `predecessor` is the only one below `self`. */
+function onlyNodeBelow(
+  names: readonly string[],
+  predecessor: Candidate,
+  self: Candidate,
+): boolean {
+  return names.every((node) => {
+    if (node === predecessor.node || node === self.node) return true;
+    const sequence = parseMemberNode(node)?.sequence;
+    return sequence !== undefined && sequence > self.sequence;
+  });
 }
 
 function isChange(previous: LatchRole, next: LatchRole): boolean {

@@ -7,7 +7,8 @@
  * listing, so a change costs one round trip unless someone new joined. They are read again rather
  * than remembered: an ephemeral node's czxid and owner never change while it lives, but its data
  * can (anyone allowed to write there can `setData` junk over it, and it then no longer names a
- * master), and watching every node to notice would wake every process on every change.
+ * master), and a master watching every node to notice would wake every master on every change. (The
+ * worker's fence, one process, does watch every node: `everyNodeWatcher`.)
  */
 import { type Candidate, electionOrder, type NodeFacts, parseMemberNode } from "./decisions.ts";
 import { type Watcher, type ZkClient, ZkError } from "../zookeeper/client.ts";
@@ -18,6 +19,8 @@ export interface ReadElectionOptions {
   readonly childWatcher?: Watcher;
   /** Sets a data watch on one node while reading it (its deletion or change fires it). */
   readonly nodeWatch?: { readonly node: string; readonly watcher: Watcher };
+  /** Sets a data watch on every master node it reads, valid or not (for the worker's fence). */
+  readonly everyNodeWatcher?: Watcher;
   /** The names the previous read listed, read along with the listing; updated by the read. */
   readonly known?: ElectionNames;
 }
@@ -35,7 +38,7 @@ export async function readElection(
 ): Promise<Candidate[]> {
   const { known, nodeWatch } = options;
   const readNode = async (node: string): Promise<NodeFacts | undefined> => {
-    const watcher = nodeWatch?.node === node ? nodeWatch.watcher : undefined;
+    const watcher = nodeWatch?.node === node ? nodeWatch.watcher : options.everyNodeWatcher;
     const found = await client.getData(`${electionPath}/${node}`, watcher);
     // Gone between the listing and the read: it has left the election.
     if (!found) return undefined;

@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import {
   createLogger,
   formatGoTimestamp,
+  formatIsoTime,
   type LogFormat,
   type Logger,
+  parseIsoTime,
 } from "../../lib/common/log.ts";
 
 /** 2024-05-01 08:32:32 local time, as Go's `log` prints it. */
@@ -16,7 +18,10 @@ const STAMP = "2024/05/01 08:32:32";
 
 function capture(format: LogFormat): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
-  const logger = createLogger(format, { write: (line) => lines.push(line), now: () => NOW });
+  const logger = createLogger(format, {
+    write: (line) => lines.push(line),
+    now: () => NOW.getTime(),
+  });
   return { logger, lines };
 }
 
@@ -78,7 +83,7 @@ Deno.test("createLogger text reads the clock for every line", () => {
   let second = 0;
   const logger = createLogger("text", {
     write: (line) => lines.push(line),
-    now: () => new Date(2024, 4, 1, 8, 32, second++),
+    now: () => new Date(2024, 4, 1, 8, 32, second++).getTime(),
   });
   logger.info("one");
   logger.info("two");
@@ -92,7 +97,7 @@ Deno.test("createLogger json writes one object with time, level and msg", () => 
   logger.info("I am the leader");
   assert.equal(lines.length, 1);
   assert.deepEqual(JSON.parse(lines[0]), {
-    time: NOW.toISOString(),
+    time: NOW.toISOString().replace("Z", "000Z"),
     level: "info",
     msg: "I am the leader",
   });
@@ -108,7 +113,7 @@ Deno.test("createLogger json writes bigint fields as strings and keeps other typ
     peer: undefined,
   });
   assert.deepEqual(JSON.parse(lines[0]), {
-    time: NOW.toISOString(),
+    time: NOW.toISOString().replace("Z", "000Z"),
     level: "warn",
     msg: "Stale epoch",
     epoch: "18446744073709551615",
@@ -116,6 +121,21 @@ Deno.test("createLogger json writes bigint fields as strings and keeps other typ
     leader: false,
     reason: "connection lost",
   });
+});
+
+Deno.test("formatIsoTime writes UTC with microseconds, which Date.parse reads to the millisecond", () => {
+  const ms = Date.UTC(2024, 4, 1, 6, 32, 32, 123) + 0.456;
+  assert.equal(formatIsoTime(ms), "2024-05-01T06:32:32.123456Z");
+  assert.equal(formatIsoTime(Date.UTC(2024, 4, 1)), "2024-05-01T00:00:00.000000Z");
+  assert.equal(formatIsoTime(Date.UTC(2024, 4, 1) + 0.25), "2024-05-01T00:00:00.000250Z");
+  assert.equal(Date.parse(formatIsoTime(ms)), Date.UTC(2024, 4, 1, 6, 32, 32, 123));
+});
+
+Deno.test("parseIsoTime reads formatIsoTime back to the microsecond and refuses anything else", () => {
+  const ms = Date.UTC(2024, 4, 1, 6, 32, 32, 123) + 0.456;
+  assert.ok(Math.abs(parseIsoTime(formatIsoTime(ms)) - ms) < 0.001);
+  assert.ok(Number.isNaN(parseIsoTime("2024-05-01T06:32:32.123Z")));
+  assert.ok(Number.isNaN(parseIsoTime("2024/05/01 06:32:32")));
 });
 
 Deno.test("createLogger json names the error level", () => {
@@ -156,7 +176,7 @@ Deno.test("createLogger on stdout writes every line of a turn, in order, before 
 
 Deno.test("createLogger on stdout writes lines of later turns too, in the exact format", async () => {
   const text = await stdoutOf(`
-    const logger = log.createLogger("text", { now: () => new Date(2024, 4, 1, 8, 32, 32) });
+    const logger = log.createLogger("text", { now: () => new Date(2024, 4, 1, 8, 32, 32).getTime() });
     logger.info("I am the leader");
     await new Promise((resolve) => setTimeout(resolve, 20));
     logger.warn("Cannot connect", { attempt: 2 });

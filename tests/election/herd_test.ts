@@ -1,7 +1,8 @@
-/** Five masters: each watches only its predecessor, so a leader's death wakes one process. */
+/** Five masters: each watches only its predecessor, so a leader's death wakes one master. */
 import assert from "node:assert/strict";
 import { eventsOf, lastRole, waitForEvent } from "../harness/events.ts";
 import { startLab } from "../harness/lab.ts";
+import type { LabProcess } from "../harness/process.ts";
 
 /** Parses ZooKeeper's `wchp` answer: watched path → watching session ids. */
 function watchesByPath(text: string): Map<string, Set<string>> {
@@ -17,10 +18,8 @@ function watchesByPath(text: string): Map<string, Set<string>> {
 Deno.test("with five masters, killing the leader wakes only its successor (no herd)", async () => {
   await using lab = await startLab({ masters: 5, sessionTimeoutMs: 1000 });
   const { leader } = await lab.waitForSingleLeader();
-  const sessionOf = (name: string) => {
-    const master = lab.masters.find((m) => m.name === name)!;
-    return eventsOf(master, "Connected to ZooKeeper")[0].record.session as string;
-  };
+  const sessionOf = (process: LabProcess) =>
+    eventsOf(process, "Connected to ZooKeeper")[0].record.session as string;
   // Election order: each follower names the node it watches; the leader's watcher is its successor.
   await Promise.all(
     lab.masters.filter((m) => m !== leader).map((m) => waitForEvent(m, "I am the follower")),
@@ -31,13 +30,14 @@ Deno.test("with five masters, killing the leader wakes only its successor (no he
   )!;
   assert.ok(successor, "one follower watches the leader");
 
-  // ZooKeeper's own view of the watches: the leader's node is watched by its owner and its
-  // successor, and by nobody else.
+  // ZooKeeper's own view of the watches: the leader's node is watched by its owner, its
+  // successor and the worker (whose fence watches every master node, epoch_fence.ts), and by no
+  // other master.
   const watches = watchesByPath(await lab.zk.fourLetter("wchp"));
   const watchers = watches.get(`${lab.electionPath}/${leaderNode}`);
   assert.deepEqual(
     [...(watchers ?? [])].sort(),
-    [sessionOf(leader.name), sessionOf(successor.name)].map((id) => id.toLowerCase()).sort(),
+    [leader, successor, lab.worker!].map((p) => sessionOf(p).toLowerCase()).sort(),
   );
 
   const others = lab.masters.filter((m) => m !== leader && m !== successor);

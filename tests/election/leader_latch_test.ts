@@ -22,7 +22,7 @@ function setup() {
   const latch = new LeaderLatch({
     electionPath: PATH,
     member: { name: "master1", address: "m1:50051" },
-    logger: createLogger("text", { write: (line) => lines.push(line), now: () => new Date(0) }),
+    logger: createLogger("text", { write: (line) => lines.push(line), now: () => 0 }),
     onChange: (role) => roles.push({ role, at: clock.now() }),
     clock,
     random: () => 0,

@@ -16,7 +16,7 @@ function fenceWith(clock: ManualClock, highestAccepted: bigint) {
   const lines: string[] = [];
   const fence = new EpochFence({
     electionPath: PATH,
-    logger: createLogger("text", { write: (line) => lines.push(line), now: () => new Date(0) }),
+    logger: createLogger("text", { write: (line) => lines.push(line), now: () => 0 }),
     highestAccepted,
     clock,
   });
@@ -78,7 +78,7 @@ Deno.test("EpochFence forgets the old history's epochs when ZooKeeper's zxids ar
   const lines: string[] = [];
   const fence = new EpochFence({
     electionPath: PATH,
-    logger: createLogger("text", { write: (line) => lines.push(line), now: () => new Date(0) }),
+    logger: createLogger("text", { write: (line) => lines.push(line), now: () => 0 }),
     highestAccepted: oldEpoch,
     onHistory: (news) => news.restarted && restarts.push(news.lastZxid),
     clock,
@@ -100,7 +100,7 @@ Deno.test("EpochFence tells a new ensemble by its history marker even when its z
   const news: boolean[] = [];
   const fence = new EpochFence({
     electionPath: PATH,
-    logger: createLogger("text", { write: () => {}, now: () => new Date(0) }),
+    logger: createLogger("text", { write: () => {}, now: () => 0 }),
     highestAccepted: oldEpoch,
     historyMarker: "the-old-ensemble",
     onHistory: (history) => news.push(history.restarted),
@@ -120,7 +120,7 @@ Deno.test("EpochFence keeps its epochs when it finds the history marker it knew"
   const news: boolean[] = [];
   const fence = new EpochFence({
     electionPath: PATH,
-    logger: createLogger("text", { write: () => {}, now: () => new Date(0) }),
+    logger: createLogger("text", { write: () => {}, now: () => 0 }),
     highestAccepted: 500n,
     historyMarker: "same",
     onHistory: (history) => news.push(history.restarted),

@@ -71,6 +71,8 @@ export class ZkConnection {
   sessionId = 0n;
   #toServerAt = 0;
   #toClientAt = 0;
+  /** The messages sent to the client in the current step, delivered together. */
+  #burst?: { readonly step: number; readonly at: number; readonly messages: ServerMessage[] };
   readonly queue: { xid: number; request: ZkRequest }[] = [];
   /** A write of this connection waits to be applied: later requests wait behind it. */
   blocked = false;
@@ -114,13 +116,37 @@ export class ZkConnection {
       // The connection breaks after the server did the work: the client never hears the answer.
       return this.closeFromServer();
     }
+    // What the server sends in one step (the events of one transaction, then its reply) reaches
+    // the client in one piece, as one read of the socket carries it: the client library handles
+    // such a piece in one go, before any continuation runs.
+    const burst = this.#burst;
+    if (burst && burst.step === model.scheduler.steps && burst.at > model.scheduler.now) {
+      burst.messages.push(message);
+      return;
+    }
     const at = this.#toClientAt = Math.max(
       model.scheduler.now + model.delay(),
       this.#toClientAt + 1e-6,
     );
+    const next = { step: model.scheduler.steps, at, messages: [message] };
+    this.#burst = next;
     model.scheduler.at(at, () => {
+      if (this.#burst === next) this.#burst = undefined;
+      this.#deliver(next.messages);
+    }, this.client.process);
+  }
+
+  /** The messages of one burst, in order; a pause that starts in the middle holds the rest. */
+  #deliver(messages: readonly ServerMessage[]): void {
+    const { model } = this.server;
+    for (const [index, message] of messages.entries()) {
       if (this.#reset) return;
       if (model.cutOff(this.client.process)) return this.#lostToPartition();
+      if (this.client.process.pausedUntil > model.scheduler.now) {
+        const rest = messages.slice(index);
+        model.scheduler.at(model.scheduler.now, () => this.#deliver(rest), this.client.process);
+        return;
+      }
       this.client.receive(this, message);
       // Paused in the middle of what an event set off: `skip` messages after the event, so the
       // replies of that round trip arrive only after the pause.
@@ -132,7 +158,7 @@ export class ZkConnection {
         }
         plan.armed = true;
       }
-    }, this.client.process);
+    }
   }
 
   /** Closed by the client: the server forgets it (and its watches) when it hears. */

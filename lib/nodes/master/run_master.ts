@@ -27,7 +27,7 @@ import { masterHandlers } from "./service.ts";
 import { statusLine } from "./status_line.ts";
 import { type CallWorker, LeaderTerms } from "./term.ts";
 
-/** How long a stopping leader waits after its node's deletion before the rest of its shutdown. */
+/** How long a stopping leader stays idle after asking for its node's deletion (see onStop below). */
 const HANDOVER_GRACE_MS = 50;
 
 /** Runs a master until `context.signal` aborts, then leaves the election first and stops. */
@@ -76,8 +76,9 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
     member: { name: config.name, address },
     logger,
     onChange: (role) => {
-      setHealth(role.role === "none" ? "NOT_SERVING" : "SERVING");
+      // The new term's first call goes out before anything else.
       terms.onRoleChange(role);
+      setHealth(role.role === "none" ? "NOT_SERVING" : "SERVING");
     },
   });
   const terms = new LeaderTerms({
@@ -92,11 +93,15 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
     explain: (error) => tlsHint(error, config.tls !== undefined),
   });
   // Leave the election the moment we are asked to stop: the successor takes over while we finish.
-  let handingOver = false;
-  signal.addEventListener("abort", () => {
-    handingOver = latch.leadership() !== undefined;
-    void latch.close();
-  }, { once: true });
+  // A leader's successor is taking over on the same cores: a leader leaves them to it for a moment
+  // before the rest of its shutdown (its log lines, closing the session, the server and the
+  // channel to the worker, whose GOAWAY the worker would handle just when the new leader's first
+  // call arrives).
+  context.onStop(async () => {
+    const leading = latch.leadership() !== undefined;
+    const left = latch.close();
+    if (leading) await Promise.all([left, delay(HANDOVER_GRACE_MS)]);
+  });
   const session = new ZkSession(config, {
     logger,
     onEvent: (event) => latch.handleSession(event),
@@ -114,10 +119,6 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   realClock.clearInterval(status);
   terms.end();
   await latch.close();
-  // Our node is gone and the successor is taking over, on the same cores: leave them to it for a
-  // moment before the rest (closing the session, the server, and the channel to the worker, whose
-  // GOAWAY the worker would handle just when the new leader's first call arrives).
-  if (handingOver) await delay(HANDOVER_GRACE_MS);
   await session.close();
   await stopServer(server, 500);
   worker.close();
