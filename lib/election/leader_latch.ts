@@ -244,8 +244,9 @@ export class LeaderLatch {
    *   expires, unless someone deletes our node, which our watch reports), and the worker's fence
    *   judges our epoch with its own view of the election.
    * What this cannot know is a node planted under a chosen lower name by a program allowed to write
-   * the path (see the README on ZK_AUTH): the read scheduled right after finds it and we step down,
-   * and the worker, which watches the whole election, does not follow us meanwhile.
+   * the path (see the README on ZK_AUTH): the read that follows (CONFIRM_AFTER_TAKEOVER_MS later)
+   * finds it and we step down, and the worker, which watches the whole election, does not follow
+   * us meanwhile.
    * Anything unusual (a check under way or failing, a watch not set, no lease) takes the usual path.
    */
   #takeOver(deletedPath: string): boolean {
