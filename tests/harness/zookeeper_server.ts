@@ -30,8 +30,11 @@ export interface ZooKeeperServer extends AsyncDisposable {
   stop(): Promise<void>;
   /** SIGKILL, then waits for the JVM to exit. */
   kill(): Promise<void>;
-  /** SIGSTOP: the server keeps its sockets open but answers nothing. */
-  pause(): void;
+  /**
+   * SIGSTOP: the server keeps its sockets open but answers nothing. Resolves once the kernel shows
+   * the JVM stopped (the signal takes effect a moment after it is sent).
+   */
+  pause(): Promise<void>;
   /** SIGCONT. */
   resume(): void;
   /** Sends a four-letter word (`ruok`, `srvr`, `mntr`, `wchp`, ...) and returns the answer. */
@@ -163,8 +166,22 @@ export class JavaZooKeeper implements ZooKeeperServer {
     await this.#exited;
   }
 
-  pause(): void {
-    this.#signal("SIGSTOP");
+  async pause(): Promise<void> {
+    if (!this.#signal("SIGSTOP")) return;
+    const pid = this.#child!.pid;
+    // /proc/<pid>/task/<tid>/stat is "tid (comm) state ...": T once that thread has stopped.
+    const stopped = async () => {
+      for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+        const stat = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/stat`).catch(() => "");
+        if (stat !== "" && !stat.slice(stat.lastIndexOf(")") + 2).startsWith("T")) return undefined;
+      }
+      return true;
+    };
+    await waitFor(stopped, {
+      timeoutMs: 5000,
+      intervalMs: 1,
+      message: `every thread of ZooKeeper (pid ${pid}) stopped by SIGSTOP`,
+    });
   }
 
   resume(): void {

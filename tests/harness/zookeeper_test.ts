@@ -41,7 +41,7 @@ Deno.test("startZooKeeper close kills the server, removes its data and may be ca
 
 Deno.test("startZooKeeper pause silences the server until resume", async () => {
   await using server = await startZooKeeper();
-  server.pause();
+  await server.pause();
   await assert.rejects(
     server.fourLetter("ruok", { timeoutMs: 300 }),
     new RegExp(`ZooKeeper on port ${server.port} did not answer "ruok" within 300 ms`),

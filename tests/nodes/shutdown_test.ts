@@ -7,7 +7,7 @@ Deno.test("a leader facing a silent ZooKeeper exits 0 within the shutdown deadli
   // A long session timeout: the requests of a leaving master would wait that long for an answer.
   await using lab = await startLab({ masters: 1, sessionTimeoutMs: 6000 });
   const { leader } = await lab.waitForSingleLeader();
-  lab.zk.pause();
+  await lab.zk.pause();
   try {
     const stoppedAt = performance.now();
     leader.signal("SIGTERM");
