@@ -244,42 +244,37 @@ function renderPeers(results: BenchResults): string | undefined {
 
 /** Section 7: per number of contenders, ours and kazoo's (medians and p99 of a few rounds). */
 function renderScaling(rows: ScalingRow[]): string {
-  const body: (string | number | null)[][] = [];
+  type Cell = string | number | null;
+  // One row per side: its figures, or why there are none (the row keeps the table's width).
+  const side = <S extends object>(
+    label: string,
+    figures: S,
+    cells: (f: Exclude<S, { readonly error: string }>) => Cell[],
+  ): Cell[] =>
+    "error" in figures
+      ? [label, `not measured: ${figures.error}`, ...Array(6).fill(null)]
+      : [label, ...cells(figures as Exclude<S, { readonly error: string }>)];
+  const body: Cell[][] = [];
   for (const row of rows) {
-    const ours = row.ours;
-    if ("error" in ours) {
-      body.push([`ours, ${row.contenders}`, `not measured: ${ours.error}`, ...Array(6).fill(null)]);
-    } else {
-      body.push([
-        `ours, ${row.contenders}`,
-        ours.failover.n,
-        round(ours.failover.p50, 1),
-        round(ours.failover.p99, 1),
-        round(ours.notifications.p50, 0),
-        round(ours.workerCpuMs.p50, 0),
-        round(ours.successorCpuMs.p50, 0),
-        round(ours.otherMastersCpuMs.p50, 0),
-      ]);
-    }
-    const kazoo = row.kazoo;
-    if (kazoo && "error" in kazoo) {
-      body.push([
-        `kazoo, ${row.contenders}`,
-        `not measured: ${kazoo.error}`,
-        ...Array(6).fill(null),
-      ]);
-    } else if (kazoo) {
-      body.push([
-        `kazoo, ${row.contenders}`,
-        kazoo.failover.n,
-        round(kazoo.failover.p50, 1),
-        round(kazoo.failover.p99, 1),
-        round(kazoo.notifications.p50, 0),
-        null,
-        null,
-        null,
-      ]);
-    }
+    body.push(side(`ours, ${row.contenders}`, row.ours, (ours) => [
+      ours.failover.n,
+      round(ours.failover.p50, 1),
+      round(ours.failover.p99, 1),
+      round(ours.notifications.p50, 0),
+      round(ours.workerCpuMs.p50, 0),
+      round(ours.successorCpuMs.p50, 0),
+      round(ours.otherMastersCpuMs.p50, 0),
+    ]));
+    if (!row.kazoo) continue;
+    body.push(side(`kazoo, ${row.contenders}`, row.kazoo, (kazoo) => [
+      kazoo.failover.n,
+      round(kazoo.failover.p50, 1),
+      round(kazoo.failover.p99, 1),
+      round(kazoo.notifications.p50, 0),
+      null,
+      null,
+      null,
+    ]));
   }
   return table(
     "7. How the cost grows (clean failovers; CPU ms per leader change, 10 ms resolution)",
