@@ -17,7 +17,9 @@ Deno.test("failover after SIGTERM: the follower leads and its leader_election re
   await using lab = await startLab({ masters: 2, sessionTimeoutMs: SESSION_TIMEOUT_MS });
   const { leader, epoch } = await lab.waitForSingleLeader();
   const follower = lab.masters.find((master) => master !== leader)!;
+  await waitForEvent(follower, "I am the follower", { where: (r) => r.leader === leader.name });
   const workerMark = lab.worker!.lines.length;
+  const followerMark = follower.lines.length;
   const stoppedAt = performance.now();
   leader.signal("SIGTERM");
   const accepted = await waitForEvent(lab.worker!, "Accepted a new leader epoch", {
@@ -29,7 +31,12 @@ Deno.test("failover after SIGTERM: the follower leads and its leader_election re
     from: workerMark,
     timeoutMs: 2000,
   });
-  assert.equal(lastRole(follower), "leader");
+  // The two processes' lines are read apart, so the follower's own may come in a moment later.
+  const leading = await waitForEvent(follower, "I am the leader", {
+    from: followerMark,
+    where: (r) => r.epoch !== undefined,
+  });
+  assert.equal(BigInt(leading.record.epoch), BigInt(accepted.record.epoch));
   assert.ok(accepted.at - stoppedAt < 2000, `took ${accepted.at - stoppedAt} ms`);
   const status = await leader.exited;
   assert.equal(status.code, 0);
@@ -40,6 +47,7 @@ Deno.test("failover after SIGKILL: the follower leads within the session timeout
   await using lab = await startLab({ masters: 2, sessionTimeoutMs: SESSION_TIMEOUT_MS });
   const { leader } = await lab.waitForSingleLeader();
   const follower = lab.masters.find((master) => master !== leader)!;
+  await waitForEvent(follower, "I am the follower", { where: (r) => r.leader === leader.name });
   const mark = follower.lines.length;
   const killedAt = performance.now();
   leader.signal("SIGKILL");
