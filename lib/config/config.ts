@@ -48,6 +48,8 @@ export interface MasterConfig extends ZooKeeperConfig {
   readonly statusIntervalMs: number;
   /** Deadline of each call to the worker. */
   readonly workerTimeoutMs: number;
+  /** Whether tasks go to the worker on a link kept open (grpc/worker_link.ts) or one call each. */
+  readonly workerLink: boolean;
   readonly logFormat: LogFormat;
   /** Mutual TLS (TLS_CA, TLS_CERT, TLS_KEY); plaintext when absent. See tls.ts. */
   readonly tls?: TlsConfig;
@@ -144,6 +146,12 @@ class Reader {
     return { zkServers: Object.freeze(servers), sessionTimeoutMs, electionPath, zkAuth };
   }
 
+  onOff(name: string, fallback: boolean): boolean {
+    const value = this.string(name, fallback ? "on" : "off");
+    if (value !== "on" && value !== "off") this.fail(name, 'must be "on" or "off"');
+    return value === "on";
+  }
+
   logFormat(): LogFormat {
     const value = this.string("LOG_FORMAT", "text");
     if (value !== "text" && value !== "json") this.fail("LOG_FORMAT", 'must be "text" or "json"');
@@ -222,6 +230,7 @@ export function parseMasterConfig(env: Env, defaults: ConfigDefaults): MasterCon
       max: 600000,
       rule: "must be an integer number of milliseconds from 10 to 600000",
     }),
+    workerLink: read.onOff("WORKER_LINK", true),
     logFormat: read.logFormat(),
   };
   const tls = parseTlsConfig(env, "start master");

@@ -57,7 +57,9 @@ export function channelSecurity(
 }
 
 /** The common name of the caller's certificate; undefined on plaintext. */
-export function peerName(call: grpc.ServerUnaryCall<unknown, unknown>): string | undefined {
+export function peerName(
+  call: Pick<grpc.ServerUnaryCall<unknown, unknown>, "getAuthContext">,
+): string | undefined {
   const name = call.getAuthContext()?.sslPeerCertificate?.subject?.CN;
   return typeof name === "string" ? name : undefined;
 }

@@ -48,10 +48,26 @@ export interface TaskResponse {
   message: string;
 }
 
+/** `LinkedTask`, one request on PerformTasks (worker_link.ts); `task` null: a ping. */
+export interface LinkedTask {
+  id: string;
+  task: Partial<TaskRequest> | null;
+}
+
+/** `LinkedAnswer`: `response` when `code` is OK, else the status PerformTask would end with. */
+export interface LinkedAnswer {
+  id: string;
+  response: TaskResponse | null;
+  code: grpc.status;
+  details: string;
+}
+
 /** Handlers of the lab's service. */
-export interface MapReduceHandlers extends grpc.UntypedServiceImplementation {
+export interface MapReduceHandlers {
   SubmitTask: grpc.handleUnaryCall<TaskRequest, TaskResponse>;
   PerformTask: grpc.handleUnaryCall<TaskRequest, TaskResponse>;
+  /** Optional: grpc-js answers a method without a handler with UNIMPLEMENTED. */
+  PerformTasks?: grpc.handleBidiStreamingCall<LinkedTask, LinkedAnswer>;
 }
 
 /** A client of the lab's service. */
@@ -68,6 +84,7 @@ export interface MapReduceClient extends grpc.Client {
     options: grpc.CallOptions,
     callback: grpc.requestCallback<TaskResponse>,
   ): grpc.ClientUnaryCall;
+  PerformTasks(metadata: grpc.Metadata): grpc.ClientDuplexStream<LinkedTask, LinkedAnswer>;
 }
 
 const protoPath = fileURLToPath(new URL("../../proto/mapreduce.proto", import.meta.url));
@@ -91,7 +108,10 @@ export function createServer(handlers: MapReduceHandlers): {
   setHealth(status: ServingStatus): void;
 } {
   const server = new grpc.Server();
-  server.addService(MapReduceService.service, handlers);
+  server.addService(
+    MapReduceService.service,
+    handlers as unknown as grpc.UntypedServiceImplementation,
+  );
   const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
@@ -141,13 +161,24 @@ export function stopServer(server: grpc.Server, graceMs: number): Promise<void> 
   });
 }
 
-/** A client of the lab's service at `address` (`host:port`); mutual TLS with `tls`. */
-export function createMapReduceClient(address: string, tls?: TlsCredentials): MapReduceClient {
+/**
+ * A client of the lab's service at `address` (`host:port`); mutual TLS with `tls`. Clients of the
+ * same address share one connection, unless one asks for a connection of its own.
+ */
+export function createMapReduceClient(
+  address: string,
+  tls?: TlsCredentials,
+  { ownConnection = false } = {},
+): MapReduceClient {
   const { credentials, options } = channelSecurity(address, tls);
   return new MapReduceService(
     address,
     credentials,
-    { ...CHANNEL_OPTIONS, ...options },
+    {
+      ...CHANNEL_OPTIONS,
+      ...options,
+      ...(ownConnection ? { "grpc.use_local_subchannel_pool": 1 } : {}),
+    },
   ) as unknown as MapReduceClient;
 }
 
@@ -157,10 +188,15 @@ export function createMapReduceClient(address: string, tls?: TlsCredentials): Ma
  * pays it now, not in its first call as leader, when every millisecond of the failover counts.
  */
 export function warmUpCodecs(): void {
-  const sample = { task_id: "warm-up", message: "warm-up", epoch: "1" };
-  for (const method of Object.values(MapReduceService.service)) {
-    method.requestDeserialize(method.requestSerialize(sample));
-    method.responseDeserialize(method.responseSerialize({ message: "warm-up" }));
+  const task = { task_id: "warm-up", message: "warm-up", epoch: "1" };
+  const response = { message: "warm-up" };
+  const samples: Record<string, [object, object]> = {
+    PerformTasks: [{ id: "1", task }, { id: "1", response, code: 0, details: "" }],
+  };
+  for (const [name, method] of Object.entries(MapReduceService.service)) {
+    const [request, reply] = samples[name] ?? [task, response];
+    method.requestDeserialize(method.requestSerialize(request));
+    method.responseDeserialize(method.responseSerialize(reply));
   }
 }
 

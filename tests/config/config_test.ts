@@ -50,6 +50,16 @@ const WORKER_TIMEOUT_RULE = "must be an integer number of milliseconds from 10 t
 
 const ROLES = ["worker", "master"] as const;
 
+for (const value of ["yes", "1", "ON"]) {
+  Deno.test(`parseMasterConfig WORKER_LINK refuses "${value}"`, () => {
+    assertRefused(
+      "master",
+      { WORKER_LINK: value },
+      refusal("master", "WORKER_LINK", 'must be "on" or "off"', value),
+    );
+  });
+}
+
 for (const value of ["0", "abc", "10000001"]) {
   Deno.test(`parseWorkerConfig WORKER_DEDUP_WINDOW refuses "${value}"`, () => {
     assertRefused(
@@ -94,6 +104,7 @@ Deno.test("parseMasterConfig uses the defaults and the hostname for an empty env
     workerAddress: "localhost:7070",
     statusIntervalMs: 5000,
     workerTimeoutMs: 2000,
+    workerLink: true,
     logFormat: "text",
   });
 });
@@ -124,6 +135,7 @@ Deno.test("parseMasterConfig falls back to the defaults for blank values", () =>
     WORKER_ADDR: "",
     STATUS_INTERVAL_MS: " ",
     WORKER_TIMEOUT_MS: "",
+    WORKER_LINK: "",
     LOG_FORMAT: " ",
   };
   assert.deepEqual(master(blank), master({}));
@@ -170,6 +182,7 @@ Deno.test("parseMasterConfig reads every variable, trimmed", () => {
       WORKER_ADDR: " worker:7070 ",
       STATUS_INTERVAL_MS: "1000",
       WORKER_TIMEOUT_MS: "500",
+      WORKER_LINK: " off ",
       LOG_FORMAT: "json",
     }),
     {
@@ -184,6 +197,7 @@ Deno.test("parseMasterConfig reads every variable, trimmed", () => {
       workerAddress: "worker:7070",
       statusIntervalMs: 1000,
       workerTimeoutMs: 500,
+      workerLink: false,
       logFormat: "json",
     },
   );

@@ -59,6 +59,9 @@ for (const transport of ["plaintext", "mutual TLS"] as const) {
   // The lab's default session timeout: thousands of calls (TLS ones cost more CPU) on a loaded
   // machine must not cost the leader its session, which is not what these tests are about.
   const sessionTimeoutMs = 4000;
+  // The leader's forwarded calls must each be a call of their own on its connection to the
+  // worker: on the link (grpc/worker_link.ts) they would be messages of one call.
+  const oneCallEach = { WORKER_LINK: "off" };
 
   Deno.test(`the worker and the leader live when the test client closes after thousands of calls${suffix}`, async () => {
     await using certs = await certificates();
@@ -86,6 +89,7 @@ for (const transport of ["plaintext", "mutual TLS"] as const) {
       masters: 1,
       certificatesDir: certs?.dir,
       sessionTimeoutMs,
+      env: oneCallEach,
     });
     const { leader } = await lab.waitForSingleLeader();
     const address = (await waitForEvent(leader, "Master serving")).record.address as string;
@@ -104,6 +108,7 @@ for (const transport of ["plaintext", "mutual TLS"] as const) {
       masters: 1,
       certificatesDir: certs?.dir,
       sessionTimeoutMs,
+      env: oneCallEach,
     });
     const { leader } = await lab.waitForSingleLeader();
     const address = (await waitForEvent(leader, "Master serving")).record.address as string;

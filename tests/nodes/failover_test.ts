@@ -18,6 +18,8 @@ Deno.test("failover after SIGTERM: the follower leads and its leader_election re
   const { leader, epoch } = await lab.waitForSingleLeader();
   const follower = lab.masters.find((master) => master !== leader)!;
   await waitForEvent(follower, "I am the follower", { where: (r) => r.leader === leader.name });
+  // Its first task as leader goes on the link it keeps open (grpc/worker_link.ts).
+  await waitForEvent(follower, "Linked to the worker: tasks go as messages of one open call");
   const workerMark = lab.worker!.lines.length;
   const followerMark = follower.lines.length;
   const stoppedAt = performance.now();

@@ -11,7 +11,6 @@ import { leaderOf } from "../../election/decisions.ts";
 import { LeaderLatch } from "../../election/leader_latch.ts";
 import { readElection } from "../../election/read_election.ts";
 import {
-  callUnary,
   checkHealth,
   createMapReduceClient,
   createServer,
@@ -20,6 +19,7 @@ import {
   warmUpCodecs,
 } from "../../grpc/grpc.ts";
 import { logRefusals, tlsHint } from "../../grpc/credentials.ts";
+import { WorkerLink } from "../../grpc/worker_link.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
 import { type RunContext, untilAborted } from "../process_runner.ts";
 import { forwardTask } from "./forward_task.ts";
@@ -43,8 +43,15 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
       // The worker may not be up yet; the leader's own calls retry.
     },
   );
-  const callWorker: CallWorker = (request, options) =>
-    callUnary(worker, "PerformTask", request, options);
+  // Every master, follower or not, keeps a link open to the worker: a new leader's first task is
+  // then one message on an open call (grpc/worker_link.ts). With WORKER_LINK=off it never opens.
+  const link = new WorkerLink({
+    unary: worker,
+    link: createMapReduceClient(config.workerAddress, config.tls, { ownConnection: true }),
+    logger,
+  });
+  if (config.workerLink) link.open();
+  const callWorker: CallWorker = (request, options) => link.call(request, options);
 
   /** Our gRPC address, known once the server is bound (before any call is served). */
   let address = "";
@@ -121,6 +128,7 @@ export async function runMaster(config: MasterConfig, context: RunContext): Prom
   await latch.close();
   await session.close();
   await stopServer(server, 500);
+  link.close();
   worker.close();
   logger.info("Master stopped");
 }

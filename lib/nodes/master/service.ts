@@ -1,6 +1,6 @@
 /**
  * The master's gRPC service: SubmitTask validates the request and hands it to the leader's
- * forwarding (forward_task.ts); PerformTask belongs to the worker.
+ * forwarding (forward_task.ts); PerformTask and PerformTasks belong to the worker.
  */
 import { grpc, type MapReduceHandlers } from "../../grpc/grpc.ts";
 import { isRejection, validateTaskRequest, type ValidTask } from "../../tasks/request.ts";
@@ -29,6 +29,12 @@ export function masterHandlers(
       return callback({
         code: grpc.status.UNIMPLEMENTED,
         details: "Masters take SubmitTask; PerformTask is served by the worker",
+      });
+    },
+    PerformTasks(call) {
+      call.emit("error", {
+        code: grpc.status.UNIMPLEMENTED,
+        details: "Masters take SubmitTask; PerformTasks is served by the worker",
       });
     },
   };

@@ -1,5 +1,6 @@
 /**
- * The worker process, wired: a gRPC server whose PerformTask is perform_task.ts, the epoch fence
+ * The worker process, wired: a gRPC server whose PerformTask (alone, or as a message on a master's
+ * link, grpc/worker_link.ts) is perform_task.ts, the epoch fence
  * following a ZooKeeper session, and the task ledger with its optional journal. Calls without an
  * epoch (plain clients) are served unfenced; under mutual TLS with WORKER_PLAIN_CLIENTS, only to
  * the certificates named there (fencing/plain_clients.ts).
@@ -11,12 +12,20 @@ import { EpochFence } from "../../fencing/epoch_fence.ts";
 import { plainCallRefusal } from "../../fencing/plain_clients.ts";
 import { NO_EPOCH } from "../../fencing/rules.ts";
 import { logRefusals, peerName } from "../../grpc/credentials.ts";
-import { createServer, grpc, startServer, stopServer, warmUpCodecs } from "../../grpc/grpc.ts";
+import {
+  createServer,
+  grpc,
+  startServer,
+  stopServer,
+  type TaskRequest,
+  warmUpCodecs,
+} from "../../grpc/grpc.ts";
+import { type ServedLink, serveTaskLink } from "../../grpc/worker_link.ts";
 import { TaskLedger } from "../../tasks/ledger.ts";
 import { isRejection, validateTaskRequest } from "../../tasks/request.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
 import { type RunContext, untilAborted } from "../process_runner.ts";
-import { fenceMemory, performTask } from "./perform_task.ts";
+import { fenceMemory, type PerformAnswer, performTask } from "./perform_task.ts";
 
 /** Runs the worker until `context.signal` aborts, then shuts down in order. */
 export async function runWorker(config: WorkerConfig, context: RunContext): Promise<void> {
@@ -42,25 +51,42 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
   // The lines of performed tasks are frequent: a busy worker writes them in fewer, bigger writes.
   const taskLogger = createLogger(config.logFormat, { frequent: true });
   warmUpCodecs();
+  /** A PerformTask's answer, on its own or on a link; `peer` names the caller's certificate. */
+  const answer = async (
+    request: Partial<TaskRequest>,
+    peer: () => string | undefined,
+  ): Promise<PerformAnswer> => {
+    const task = validateTaskRequest(request);
+    if (isRejection(task)) return task;
+    // Only an epoch-less call needs the caller's name: reading its certificate costs the others.
+    const refusal = task.epoch === NO_EPOCH
+      ? plainCallRefusal(task.epoch, peer(), config.plainClients)
+      : undefined;
+    if (refusal) {
+      logger.warn("Refused a task without an epoch", { task: task.taskId, reason: refusal });
+      return { code: grpc.status.PERMISSION_DENIED, details: refusal };
+    }
+    return await performTask(task, { fence, ledger, logger, taskLogger });
+  };
+  /** The masters' open links (grpc/worker_link.ts), ended before the server stops. */
+  const links = new Set<ServedLink>();
   const { server, setHealth } = createServer({
     PerformTask(call, callback) {
-      const task = validateTaskRequest(call.request);
-      if (isRejection(task)) return callback({ code: task.code, details: task.details });
-      // Only an epoch-less call needs the caller's name: reading its certificate costs the others.
-      const refusal = task.epoch === NO_EPOCH
-        ? plainCallRefusal(task.epoch, peerName(call), config.plainClients)
-        : undefined;
-      if (refusal) {
-        logger.warn("Refused a task without an epoch", { task: task.taskId, reason: refusal });
-        return callback({ code: grpc.status.PERMISSION_DENIED, details: refusal });
-      }
-      performTask(task, { fence, ledger, logger, taskLogger }).then(
-        (answer) =>
-          "reply" in answer
-            ? callback(null, answer.reply)
-            : callback({ code: answer.code, details: answer.details }),
+      answer(call.request, () => peerName(call)).then(
+        (result) =>
+          "reply" in result
+            ? callback(null, result.reply)
+            : callback({ code: result.code, details: result.details }),
         (error) => callback({ code: grpc.status.INTERNAL, details: String(error) }),
       );
+    },
+    PerformTasks(call) {
+      const link = serveTaskLink(
+        call,
+        (request) => answer(request, () => peerName(call)),
+        () => links.delete(link),
+      );
+      links.add(link);
     },
     SubmitTask(_call, callback) {
       return callback({
@@ -80,8 +106,11 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
   session.start();
 
   await untilAborted(signal);
-  // Drain the calls in flight first: their verifications still need ZooKeeper.
-  await stopServer(server, 500);
+  // Drain the calls in flight first: their verifications still need ZooKeeper. The server takes
+  // no new call from here on; the links end once their answers in flight are sent.
+  const stopped = stopServer(server, 500);
+  await Promise.all([...links].map((link) => link.end()));
+  await stopped;
   await session.close();
   ledger.close();
   logger.info("Worker stopped");
