@@ -2,9 +2,9 @@
  * Both ends of PerformTasks, the link from a master to the worker: PerformTask's requests and
  * answers as the messages of one long-lived call, which every master opens at start, follower or
  * not. A new leader's first task is then one message on a stream already open instead of a new
- * call. On this machine a unary call between two processes idle for 1.5 s took 6 ms there and
- * back, a message on an open stream 2.6 ms: grpc-js's and Deno's work to set up a call is most
- * of the cost, and after idle it runs slowly.
+ * call. On the lab's 2-core test machine, after 1.5 s of idle, a task took 5.5 ms there and back
+ * as a unary call and 2.7 ms as a message on the link (bench/link_hop.ts): setting up a new call
+ * in grpc-js and Deno is most of the cost, and after idle it runs slowly.
  *
  * The client end, {@linkcode WorkerLink}, answers each call as PerformTask would, with the same
  * codes; callers cannot tell the difference. Each call has its own deadline. While the link is
