@@ -8,11 +8,11 @@
  *
  * The client end, {@linkcode WorkerLink}, answers each call as PerformTask would, with the same
  * codes; callers cannot tell the difference. Each call has its own deadline. While the link is
- * not up (opening, broken, or a worker without the method), calls go as unary PerformTask calls.
- * A broken link fails the calls it carried with UNAVAILABLE (as a unary call whose connection
- * breaks: the task may or may not have been performed) and is opened again with backoff. A call
- * whose deadline passes on the link cancels the link too, so that a connection that went silent
- * is replaced instead of swallowing every later call.
+ * not up (opening, broken, or a worker without the method, asked again every 30 s), calls go as
+ * unary PerformTask calls. A broken link fails the calls it carried with UNAVAILABLE (as a unary
+ * call whose connection breaks: the task may or may not have been performed) and is opened again
+ * with backoff. A call whose deadline passes on the link cancels the link too, so that a
+ * connection that went silent is replaced instead of swallowing every later call.
  *
  * The server end, {@linkcode serveTaskLink}, answers every message with `perform`, in any order
  * (each answer carries its request's id), and ends the call when told to stop once the answers
@@ -41,6 +41,8 @@ interface Pending {
 
 /** The backoff of reopening a link, and the first delay (full jitter below it, see backoff.ts). */
 const REOPEN_BACKOFF = { minDelayMs: 100, maxDelayMs: 2000 };
+/** How long a link waits before asking again a worker that has no PerformTasks (it may be upgraded). */
+const UNSUPPORTED_RETRY_MS = 30_000;
 
 /** A gRPC error as grpc-js makes them (`code`, `details`, `metadata`; the same message shape). */
 export function serviceError(code: grpc.status, details: string): grpc.ServiceError {
@@ -74,7 +76,7 @@ export class WorkerLink {
   #call?: grpc.ClientDuplexStream<LinkedTask, LinkedAnswer>;
   /** True once the open call answered its ping: calls go on the link. */
   #up = false;
-  /** The worker has no PerformTasks: every call is unary from now on. */
+  /** The worker had no PerformTasks when last asked (said once in the log). */
   #unsupported = false;
   #closed = false;
   #nextId = 1;
@@ -96,7 +98,7 @@ export class WorkerLink {
 
   /** Opens the link (again), unless it is open or closed for good. */
   open(): void {
-    if (this.#call || this.#closed || this.#unsupported) return;
+    if (this.#call || this.#closed) return;
     const call = this.#linkClient.PerformTasks(new grpc.Metadata());
     this.#call = call;
     const pingId = this.#newId();
@@ -105,6 +107,7 @@ export class WorkerLink {
         if (this.#call !== call) return;
         this.#up = true;
         this.#failures = 0;
+        this.#unsupported = false;
         this.#logger?.info("Linked to the worker: tasks go as messages of one open call");
       },
       reject: () => {
@@ -205,8 +208,13 @@ export class WorkerLink {
     for (const { reject } of pending) reject(lost);
     if (this.#closed) return;
     if (hasCode(error, grpc.status.UNIMPLEMENTED)) {
+      if (!this.#unsupported) {
+        this.#logger?.info("The worker has no PerformTasks: tasks go as one call each", {
+          askingAgainInMs: UNSUPPORTED_RETRY_MS,
+        });
+      }
       this.#unsupported = true;
-      this.#logger?.info("The worker has no PerformTasks: tasks go as one call each");
+      this.#reopenTimer = setTimeout(() => this.open(), UNSUPPORTED_RETRY_MS);
       return;
     }
     if (wasUp && error.code === grpc.status.OK) {
