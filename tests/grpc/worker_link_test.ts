@@ -16,7 +16,8 @@ import {
 } from "../../lib/grpc/grpc.ts";
 import { WorkerLink } from "../../lib/grpc/worker_link.ts";
 import { eventsOf, waitForEvent } from "../harness/events.ts";
-import { type Lab, startLab } from "../harness/lab.ts";
+import { startLab } from "../harness/lab.ts";
+import type { LabProcess } from "../harness/process.ts";
 
 /** A link to `address` whose unary calls are counted, and what it logged. */
 function countedLink(address: string) {
@@ -62,16 +63,36 @@ function refusedWith(code: grpc.status, details?: RegExp) {
   };
 }
 
-async function workerLab(): Promise<Lab> {
-  return await startLab({ masters: 0 });
+/** A lab with a worker and no master, and a counted link to the worker, up. */
+async function linkedToWorker() {
+  const lab = await startLab({ masters: 0 });
+  const counted = countedLink(lab.workerAddress);
+  counted.link.open();
+  await untilUp(counted.link);
+  return {
+    lab,
+    worker: lab.worker!,
+    ...counted,
+    async [Symbol.asyncDispose]() {
+      counted[Symbol.dispose]();
+      await lab.close();
+    },
+  };
+}
+
+/** Runs `action` while `process` is stopped (SIGSTOP), and lets it go on after (SIGCONT). */
+async function whileStopped<T>(process: LabProcess, action: () => Promise<T>): Promise<T> {
+  process.signal("SIGSTOP");
+  try {
+    return await action();
+  } finally {
+    process.signal("SIGCONT");
+  }
 }
 
 Deno.test("calls on the link answer as PerformTask does, each its own, and none goes unary", async () => {
-  await using lab = await workerLab();
-  using counted = countedLink(lab.workerAddress);
-  const { link } = counted;
-  link.open();
-  await untilUp(link);
+  await using linked = await linkedToWorker();
+  const { link, worker } = linked;
   const options = { timeoutMs: 5000 };
   assert.deepEqual(await link.call({ task_id: "one", message: "Hello" }, options), {
     message: "Hello gatech",
@@ -80,8 +101,8 @@ Deno.test("calls on the link answer as PerformTask does, each its own, and none 
   assert.deepEqual(await link.call({ task_id: "one", message: "other" }, options), {
     message: "Hello gatech",
   });
-  await waitForEvent(lab.worker!, "Task already performed; returning its first result");
-  assert.equal(lab.worker!.count("Performing task: one"), 1);
+  await waitForEvent(worker, "Task already performed; returning its first result");
+  assert.equal(worker.count("Performing task: one"), 1);
   // Answers come back to their own callers, whatever order the worker answers in.
   const replies = await Promise.all(
     Array.from(
@@ -99,19 +120,15 @@ Deno.test("calls on the link answer as PerformTask does, each its own, and none 
     link.call({ task_id: "stale", message: "x", epoch: "12345" }, options),
     refusedWith(grpc.status.FAILED_PRECONDITION),
   );
-  assert.equal(lab.worker!.count("Performing task: stale"), 0);
-  assert.equal(counted.unaryCalls(), 0, "every call went on the link");
+  assert.equal(worker.count("Performing task: stale"), 0);
+  assert.equal(linked.unaryCalls(), 0, "every call went on the link");
   assert.ok(link.up);
 });
 
 Deno.test("a call cancelled by its signal gets CANCELLED and the link stays up", async () => {
-  await using lab = await workerLab();
-  using counted = countedLink(lab.workerAddress);
-  const { link } = counted;
-  link.open();
-  await untilUp(link);
-  lab.worker!.signal("SIGSTOP");
-  try {
+  await using linked = await linkedToWorker();
+  const { link, worker } = linked;
+  await whileStopped(worker, async () => {
     const controller = new AbortController();
     const call = link.call({ task_id: "cancelled", message: "x" }, {
       timeoutMs: 10_000,
@@ -120,33 +137,25 @@ Deno.test("a call cancelled by its signal gets CANCELLED and the link stays up",
     controller.abort();
     await assert.rejects(call, refusedWith(grpc.status.CANCELLED));
     assert.ok(link.up);
-  } finally {
-    lab.worker!.signal("SIGCONT");
-  }
+  });
   const reply = await link.call({ task_id: "after", message: "x" }, { timeoutMs: 5000 });
   assert.equal(reply.message, "x gatech");
-  assert.equal(counted.unaryCalls(), 0);
+  assert.equal(linked.unaryCalls(), 0);
 });
 
 Deno.test("a deadline that passes on the link gets DEADLINE_EXCEEDED and a new link replaces it", async () => {
-  await using lab = await workerLab();
-  using counted = countedLink(lab.workerAddress);
-  const { link } = counted;
-  link.open();
-  await untilUp(link);
-  lab.worker!.signal("SIGSTOP");
-  try {
+  await using linked = await linkedToWorker();
+  const { link, worker } = linked;
+  await whileStopped(worker, async () => {
     await assert.rejects(
       link.call({ task_id: "late", message: "x" }, { timeoutMs: 300 }),
       refusedWith(grpc.status.DEADLINE_EXCEEDED),
     );
     assert.equal(link.up, false, "a silent link is dropped at once");
-  } finally {
-    lab.worker!.signal("SIGCONT");
-  }
+  });
   await untilUp(link);
   assert.equal(
-    counted.logged.filter((l) => l.message.startsWith("Linked to the worker")).length,
+    linked.logged.filter((l) => l.message.startsWith("Linked to the worker")).length,
     2,
   );
   const reply = await link.call({ task_id: "after", message: "x" }, { timeoutMs: 5000 });
@@ -154,48 +163,42 @@ Deno.test("a deadline that passes on the link gets DEADLINE_EXCEEDED and a new l
 });
 
 Deno.test("a worker that dies fails the calls its link carried with UNAVAILABLE; calls go unary until a new worker is linked", async () => {
-  await using lab = await workerLab();
-  using counted = countedLink(lab.workerAddress);
-  const { link } = counted;
-  link.open();
-  await untilUp(link);
-  lab.worker!.signal("SIGSTOP");
+  await using linked = await linkedToWorker();
+  const { link, worker } = linked;
+  worker.signal("SIGSTOP");
   const carried = link.call({ task_id: "carried", message: "x" }, { timeoutMs: 10_000 });
-  lab.worker!.signal("SIGKILL");
+  worker.signal("SIGKILL");
   await assert.rejects(carried, refusedWith(grpc.status.UNAVAILABLE, /may or may not/));
   assert.equal(link.up, false);
-  assert.ok(counted.logged.some((l) => l.message.startsWith("Lost the link to the worker")));
-  await lab.worker!.exited;
+  assert.ok(linked.logged.some((l) => l.message.startsWith("Lost the link to the worker")));
+  await worker.exited;
   // No worker: the calls are unary, and fail as unary calls do.
   await assert.rejects(
     link.call({ task_id: "nobody", message: "x" }, { timeoutMs: 2000 }),
     refusedWith(grpc.status.UNAVAILABLE),
   );
-  assert.equal(counted.unaryCalls(), 1);
-  await lab.startWorker();
+  assert.equal(linked.unaryCalls(), 1);
+  await linked.lab.startWorker();
   await untilUp(link);
   const reply = await link.call({ task_id: "back", message: "x" }, { timeoutMs: 5000 });
   assert.equal(reply.message, "x gatech");
-  assert.equal(counted.unaryCalls(), 1, "back on the link");
+  assert.equal(linked.unaryCalls(), 1, "back on the link");
 });
 
 Deno.test("a stopping worker ends its links with OK instead of having them cut", async () => {
-  await using lab = await workerLab();
-  using counted = countedLink(lab.workerAddress);
-  const { link } = counted;
-  link.open();
-  await untilUp(link);
+  await using linked = await linkedToWorker();
+  const { link, worker } = linked;
   const reply = await link.call({ task_id: "before", message: "x" }, { timeoutMs: 5000 });
   assert.equal(reply.message, "x gatech");
-  const mark = lab.worker!.lines.length;
-  lab.worker!.signal("SIGTERM");
-  assert.equal((await lab.worker!.exited).code, 0);
+  const mark = worker.lines.length;
+  worker.signal("SIGTERM");
+  assert.equal((await worker.exited).code, 0);
   await waitFor(() => link.up ? undefined : true, { timeoutMs: 5000, message: "the link ends" });
   assert.ok(
-    counted.logged.some((l) => l.message.startsWith("The worker closed the link")),
-    JSON.stringify(counted.logged),
+    linked.logged.some((l) => l.message.startsWith("The worker closed the link")),
+    JSON.stringify(linked.logged),
   );
-  assert.deepEqual(eventsOf(lab.worker!, "Worker stopped", mark).length, 1);
+  assert.deepEqual(eventsOf(worker, "Worker stopped", mark).length, 1);
 });
 
 Deno.test("a worker without PerformTasks gets every call as a unary PerformTask", async () => {
