@@ -1,9 +1,9 @@
 /**
- * The worker process, wired: a gRPC server whose PerformTask (alone, or as a message on a master's
- * link, grpc/worker_link.ts) is perform_task.ts, the epoch fence
- * following a ZooKeeper session, and the task ledger with its optional journal. Calls without an
- * epoch (plain clients) are served unfenced; under mutual TLS with WORKER_PLAIN_CLIENTS, only to
- * the certificates named there (fencing/plain_clients.ts).
+ * The worker process, wired: a gRPC server whose PerformTask (a call of its own, or a message on a
+ * master's link, grpc/worker_link.ts) is perform_task.ts, the epoch fence following a ZooKeeper
+ * session, and the task ledger with its optional journal. Calls without an epoch (plain clients)
+ * are served unfenced; under mutual TLS with WORKER_PLAIN_CLIENTS, only to the certificates named
+ * there (fencing/plain_clients.ts).
  */
 import { createLogger } from "../../common/log.ts";
 import type { WorkerConfig } from "../../config/config.ts";
