@@ -7,10 +7,11 @@
  * and this process (which reads the workers' stdout as the bench does): on a shared machine those
  * move much less than throughput does.
  *
- * Usage: deno run -A bench/ab_rpc.ts --variants=<dir>[:pipe|:file|:raw[:epoch0]],... [--reps=3]
+ * Usage: deno run -A bench/ab_rpc.ts [--variants=<dir>[:pipe|:file|:raw[:epoch0]],...] [--reps=3]
  *   [--duration-ms=1500] [--modes=1,64] [--cross=labclient=<dir>,bareclient=v<i>] [--strace=1]
  *   [--pin=same|split]
- * A checkout is a directory with this repository's files (e.g. `git archive <commit> | tar -x`).
+ * A checkout is a directory with this repository's files (e.g. `git archive <commit> | tar -x`);
+ * the default is this one.
  * `:file` sends that worker's stdout to a file instead of a pipe, `:raw` reads its pipe with a
  * plain reader loop; `--cross` adds the lab client against the bare server and the bare client
  * against a lab worker; `:epoch0` calls that worker without an epoch (unfenced); `--strace=1`
@@ -22,6 +23,7 @@ import { startZooKeeper } from "../tests/harness/zookeeper.ts";
 import { startLab } from "../tests/harness/lab.ts";
 import { LabProcess } from "../tests/harness/process.ts";
 import { freePort } from "../lib/common/ports.ts";
+import { waitFor } from "../lib/common/wait.ts";
 import { prepareBaseline, PROTO_PATH } from "./baseline.ts";
 import { parseArgs, RESULT_TAG } from "./node_baseline/load.mjs";
 import { median } from "./stats.ts";
@@ -82,6 +84,74 @@ function sampleCpu(pids: Record<string, number | "self">) {
   };
 }
 
+/** True once a worker's output says it is connected to ZooKeeper (then it serves). */
+const isConnected = (line: string) => line.includes("Connected to ZooKeeper");
+
+/**
+ * Starts worker `i` of the checkout `dir`, its stdout read as `mode` says (see the module
+ * comment), and resolves once it is connected to ZooKeeper.
+ */
+async function startVariantWorker(
+  mode: string,
+  dir: string,
+  env: Record<string, string>,
+  i: number,
+): Promise<{ pid: number; stop(): Promise<unknown> }> {
+  const connected = { timeoutMs: 20_000, message: `worker${i} connected to ZooKeeper` };
+  if (mode === "file") {
+    const file = `/tmp/ab-worker-${i}.log`;
+    const child = new Deno.Command("sh", {
+      args: ["-c", `exec deno run --allow-all worker.ts > ${file}`],
+      cwd: dir,
+      env: { ...BASE_ENV, ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const worker = new LabProcess(`worker${i}`, child);
+    await waitFor(() => Deno.readTextFileSync(file).split("\n").some(isConnected) || undefined, {
+      ...connected,
+      intervalMs: 50,
+    });
+    return worker;
+  }
+  if (mode === "raw") {
+    // The worker's stdout read by a cheap loop (reader + TextDecoder, no TransformStream).
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", "worker.ts"],
+      cwd: dir,
+      env: { ...BASE_ENV, ...env, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const lines: string[] = [];
+    (async () => {
+      const reader = child.stdout.getReader();
+      const decoder = new TextDecoder();
+      let partial = "";
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const parts = (partial + decoder.decode(value, { stream: true })).split("\n");
+        partial = parts.pop()!;
+        for (const text of parts) lines.push(text);
+      }
+    })();
+    await waitFor(() => lines.some(isConnected) || undefined, { ...connected, intervalMs: 50 });
+    return {
+      pid: child.pid,
+      stop: async () => {
+        child.kill("SIGTERM");
+        await child.status;
+      },
+    };
+  }
+  const worker = spawn("worker.ts", [], dir, env, `worker${i}`);
+  await worker.waitForLine(isConnected, { timeoutMs: connected.timeoutMs });
+  return worker;
+}
+
 const options = parseArgs(Deno.args);
 /** `--pin=same|split`: servers on CPU 0, clients on CPU 0 (same) or 1 (split). */
 function pin(pid: number, role: "server" | "client") {
@@ -90,13 +160,13 @@ function pin(pid: number, role: "server" | "client") {
   new Deno.Command("taskset", { args: ["-a", "-c", "-p", cpu, String(pid)], stdout: "null" })
     .outputSync();
 }
-const variants = (options.variants ?? "/work/wt/rpc").split(",");
+const variants = (options.variants ?? ".").split(",");
 const reps = Number(options.reps ?? 3);
 const durationMs = Number(options["duration-ms"] ?? 1500);
 const baseline = await prepareBaseline();
 const zk = await startZooKeeper({ tickTimeMs: 200 });
 const lab = await startLab({ zk, masters: 1, sessionTimeoutMs: 4000, statusIntervalMs: 5000 });
-const servers: LabProcess[] = [];
+const servers: { stop(): Promise<unknown> }[] = [];
 try {
   const { epoch } = await lab.waitForSingleLeader(20_000);
   const targets: Record<
@@ -105,83 +175,15 @@ try {
   > = {};
   for (const [i, spec] of variants.entries()) {
     const [dir, mode = "pipe", epochMode] = spec.split(":");
-    const variantEpoch = epochMode === "epoch0" ? 0n : epoch;
     const port = freePort();
     const env = lab.env({ WORKER_HOST: "127.0.0.1", WORKER_PORT: String(port) });
-    if (mode === "file") {
-      const file = `/tmp/ab-worker-${i}.log`;
-      const command = `exec deno run --allow-all worker.ts > ${file}`;
-      const child = new Deno.Command("sh", {
-        args: ["-c", command],
-        cwd: dir,
-        env: { ...BASE_ENV, ...env },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const worker = new LabProcess(`worker${i}`, child);
-      servers.push(worker);
-      await new Promise((r) => setTimeout(r, 4000));
-      targets[`v${i}`] = {
-        target: `127.0.0.1:${port}`,
-        cwd: dir,
-        script: "bench/rpc_client.ts",
-        epoch: variantEpoch,
-        pid: worker.pid,
-      };
-      continue;
-    }
-    if (mode === "raw") {
-      // The worker's stdout read by a cheap loop (reader + TextDecoder, no TransformStream).
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", "worker.ts"],
-        cwd: dir,
-        env: { ...BASE_ENV, ...env, NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "inherit",
-      }).spawn();
-      const lines: string[] = [];
-      (async () => {
-        const reader = child.stdout.getReader();
-        const decoder = new TextDecoder();
-        let partial = "";
-        while (true) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          const parts = (partial + decoder.decode(value, { stream: true })).split("\n");
-          partial = parts.pop()!;
-          for (const text of parts) lines.push(text);
-        }
-      })();
-      servers.push({
-        stop: async () => {
-          child.kill("SIGTERM");
-          await child.status;
-        },
-      } as unknown as LabProcess);
-      while (!lines.some((l) => l.includes("Connected to ZooKeeper"))) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      targets[`v${i}`] = {
-        target: `127.0.0.1:${port}`,
-        cwd: dir,
-        script: "bench/rpc_client.ts",
-        epoch: variantEpoch,
-        pid: child.pid,
-      };
-      continue;
-    }
-    const worker = spawn("worker.ts", [], dir, env, `worker${i}`);
+    const worker = await startVariantWorker(mode, dir, env, i);
     servers.push(worker);
-    await worker.waitForLine((line) => line.includes("Connected to ZooKeeper"), {
-      timeoutMs: 20_000,
-    });
     targets[`v${i}`] = {
       target: `127.0.0.1:${port}`,
       cwd: dir,
       script: "bench/rpc_client.ts",
-      epoch,
+      epoch: epochMode === "epoch0" ? 0n : epoch,
       pid: worker.pid,
     };
   }
