@@ -266,6 +266,15 @@ interface HealthClient extends grpc.Client {
   ): grpc.ClientUnaryCall;
 }
 
+/** A gRPC error as grpc-js makes them (`code`, `details`, `metadata`; the same message shape). */
+export function serviceError(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), {
+    code,
+    details,
+    metadata: new grpc.Metadata(),
+  });
+}
+
 /** True when `error` is a gRPC error with this status code. */
 export function hasCode(error: unknown, code: grpc.status): boolean {
   return (error as grpc.ServiceError)?.code === code;

@@ -29,6 +29,7 @@ import {
   type LinkedAnswer,
   type LinkedTask,
   type MapReduceClient,
+  serviceError,
   type TaskRequest,
   type TaskResponse,
 } from "./grpc.ts";
@@ -43,15 +44,6 @@ interface Pending {
 const REOPEN_BACKOFF = { minDelayMs: 100, maxDelayMs: 2000 };
 /** How long a link waits before asking again a worker that has no PerformTasks (it may be upgraded). */
 const UNSUPPORTED_RETRY_MS = 30_000;
-
-/** A gRPC error as grpc-js makes them (`code`, `details`, `metadata`; the same message shape). */
-export function serviceError(code: grpc.status, details: string): grpc.ServiceError {
-  return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), {
-    code,
-    details,
-    metadata: new grpc.Metadata(),
-  });
-}
 
 /** Options for {@linkcode WorkerLink}. */
 export interface WorkerLinkOptions {

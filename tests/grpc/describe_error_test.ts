@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
-import { checkHealth, describeGrpcError, grpc } from "../../lib/grpc/grpc.ts";
+import { checkHealth, describeGrpcError, grpc, serviceError } from "../../lib/grpc/grpc.ts";
 import { freePort } from "../../lib/common/ports.ts";
 import { briefGrpcError } from "../../lib/lab/commands/status.ts";
-
-function serviceError(code: grpc.status, details: string): grpc.ServiceError {
-  return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), {
-    code,
-    details,
-    metadata: new grpc.Metadata(),
-  });
-}
 
 Deno.test("describeGrpcError drops grpc-js's empty Resolution note and the nested Error:", () => {
   const error = serviceError(
