@@ -48,6 +48,12 @@ export interface TaskResponse {
   message: string;
 }
 
+/** What a PerformTask answers, as a call of its own or on the link: the reply, or its status. */
+export type TaskAnswer = { readonly reply: TaskResponse } | {
+  readonly code: grpc.status;
+  readonly details: string;
+};
+
 /** `LinkedTask`, one request on PerformTasks (worker_link.ts); `task` null: a ping. */
 export interface LinkedTask {
   id: string;

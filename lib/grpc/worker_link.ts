@@ -30,6 +30,7 @@ import {
   type LinkedTask,
   type MapReduceClient,
   serviceError,
+  type TaskAnswer,
   type TaskRequest,
   type TaskResponse,
 } from "./grpc.ts";
@@ -220,12 +221,6 @@ export class WorkerLink {
   }
 }
 
-/** What the server end answers a task with: the reply, or the status PerformTask would end with. */
-export type LinkAnswer = { readonly reply: TaskResponse } | {
-  readonly code: grpc.status;
-  readonly details: string;
-};
-
 /** The server end of one link, for the worker's shutdown. */
 export interface ServedLink {
   /** Stops taking messages; resolves once the answers in flight are written and the call ended. */
@@ -238,7 +233,7 @@ export interface ServedLink {
  */
 export function serveTaskLink(
   call: grpc.ServerDuplexStream<LinkedTask, LinkedAnswer>,
-  perform: (task: Partial<TaskRequest>) => Promise<LinkAnswer>,
+  perform: (task: Partial<TaskRequest>) => Promise<TaskAnswer>,
   onEnded?: () => void,
 ): ServedLink {
   let inFlight = 0;
@@ -258,7 +253,7 @@ export function serveTaskLink(
     if (markEnded()) call.end();
     for (const resolve of whenEnded.splice(0)) resolve();
   };
-  const answer = (id: string, result: LinkAnswer) => {
+  const answer = (id: string, result: TaskAnswer) => {
     if (ended) return;
     call.write(
       "reply" in result

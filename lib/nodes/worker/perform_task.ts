@@ -10,9 +10,9 @@ import {
   type EpochFenceOptions,
   FenceUnavailableError,
 } from "../../fencing/epoch_fence.ts";
-import { grpc, type TaskResponse } from "../../grpc/grpc.ts";
+import { grpc, type TaskAnswer } from "../../grpc/grpc.ts";
 import type { TaskLedger } from "../../tasks/ledger.ts";
-import type { TaskRejection, ValidTask } from "../../tasks/request.ts";
+import type { ValidTask } from "../../tasks/request.ts";
 
 /**
  * The fence's memory, kept in the ledger's journal: the highest epoch accepted and the ZooKeeper
@@ -31,9 +31,6 @@ export function fenceMemory(
   };
 }
 
-/** The answer to a PerformTask: the reply or the status to send. */
-export type PerformAnswer = { readonly reply: TaskResponse } | TaskRejection;
-
 /** What {@linkcode performTask} needs. */
 export interface PerformDeps {
   readonly fence: Pick<EpochFence, "admit">;
@@ -47,7 +44,7 @@ export interface PerformDeps {
 }
 
 /** Judges, deduplicates and performs one valid task. */
-export async function performTask(task: ValidTask, deps: PerformDeps): Promise<PerformAnswer> {
+export async function performTask(task: ValidTask, deps: PerformDeps): Promise<TaskAnswer> {
   const { fence, ledger, logger, taskLogger = logger } = deps;
   let verdict;
   try {

@@ -17,6 +17,7 @@ import {
   grpc,
   startServer,
   stopServer,
+  type TaskAnswer,
   type TaskRequest,
   warmUpCodecs,
 } from "../../grpc/grpc.ts";
@@ -25,7 +26,7 @@ import { TaskLedger } from "../../tasks/ledger.ts";
 import { isRejection, validateTaskRequest } from "../../tasks/request.ts";
 import { ZkSession } from "../../zookeeper/session.ts";
 import { type RunContext, untilAborted } from "../process_runner.ts";
-import { fenceMemory, type PerformAnswer, performTask } from "./perform_task.ts";
+import { fenceMemory, performTask } from "./perform_task.ts";
 
 /** Runs the worker until `context.signal` aborts, then shuts down in order. */
 export async function runWorker(config: WorkerConfig, context: RunContext): Promise<void> {
@@ -55,7 +56,7 @@ export async function runWorker(config: WorkerConfig, context: RunContext): Prom
   const answer = async (
     request: Partial<TaskRequest>,
     peer: () => string | undefined,
-  ): Promise<PerformAnswer> => {
+  ): Promise<TaskAnswer> => {
     const task = validateTaskRequest(request);
     if (isRejection(task)) return task;
     // Only an epoch-less call needs the caller's name: reading its certificate costs the others.
