@@ -82,7 +82,7 @@ async function linkedToWorker() {
 
 /** Runs `action` while `process` is stopped (SIGSTOP), and lets it go on after (SIGCONT). */
 async function whileStopped<T>(process: LabProcess, action: () => Promise<T>): Promise<T> {
-  process.signal("SIGSTOP");
+  await process.pause();
   try {
     return await action();
   } finally {
@@ -165,7 +165,7 @@ Deno.test("a deadline that passes on the link gets DEADLINE_EXCEEDED and a new l
 Deno.test("a worker that dies fails the calls its link carried with UNAVAILABLE; calls go unary until a new worker is linked", async () => {
   await using linked = await linkedToWorker();
   const { link, worker } = linked;
-  worker.signal("SIGSTOP");
+  await worker.pause();
   const carried = link.call({ task_id: "carried", message: "x" }, { timeoutMs: 10_000 });
   worker.signal("SIGKILL");
   await assert.rejects(carried, refusedWith(grpc.status.UNAVAILABLE, /may or may not/));

@@ -10,6 +10,7 @@
  * find its cache, so a developer's shell cannot change a test's outcome.
  */
 import { delay } from "../../lib/common/backoff.ts";
+import { waitFor } from "../../lib/common/wait.ts";
 
 const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 /** Variables a child inherits: what Deno needs to run and to reach its cache and the registry. */
@@ -168,6 +169,16 @@ export class LabProcess implements AsyncDisposable {
     }
   }
 
+  /**
+   * SIGSTOP, resolving once every thread of the process has stopped (the signal takes effect a
+   * moment after it is sent); false if the process has already exited.
+   */
+  async pause(): Promise<boolean> {
+    if (!this.signal("SIGSTOP")) return false;
+    await untilStopped(this.pid, this.name);
+    return true;
+  }
+
   /** SIGTERM, SIGKILL if still running after `timeoutMs`; resolves with the exit status. */
   async stop(timeoutMs = 5000): Promise<Deno.CommandStatus> {
     if (this.signal("SIGTERM")) {
@@ -245,4 +256,25 @@ function describeMatcher(match: LineMatcher): string {
 
 function describe(status: Deno.CommandStatus): string {
   return status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+}
+
+/**
+ * Resolves once every thread of process `pid` is stopped (by SIGSTOP): a signal takes effect a
+ * moment after `kill` returns, and until then the process may still answer. `name` is for the
+ * timeout's message.
+ */
+export async function untilStopped(pid: number, name: string): Promise<void> {
+  // /proc/<pid>/task/<tid>/stat is "tid (comm) state ...": T once that thread has stopped.
+  const stopped = async () => {
+    for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+      const stat = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/stat`).catch(() => "");
+      if (stat !== "" && !stat.slice(stat.lastIndexOf(")") + 2).startsWith("T")) return undefined;
+    }
+    return true;
+  };
+  await waitFor(stopped, {
+    timeoutMs: 5000,
+    intervalMs: 1,
+    message: `every thread of ${name} (pid ${pid}) stopped by SIGSTOP`,
+  });
 }

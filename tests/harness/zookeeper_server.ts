@@ -7,6 +7,7 @@
 import type { ServerLayout } from "./zookeeper_setup.ts";
 import { delay } from "../../lib/common/backoff.ts";
 import { waitFor } from "../../lib/common/wait.ts";
+import { untilStopped } from "./process.ts";
 import { fourLetterWord } from "../../lib/zookeeper/four_letter_words.ts";
 
 const READY_TIMEOUT_MS = 20_000;
@@ -167,21 +168,7 @@ export class JavaZooKeeper implements ZooKeeperServer {
   }
 
   async pause(): Promise<void> {
-    if (!this.#signal("SIGSTOP")) return;
-    const pid = this.#child!.pid;
-    // /proc/<pid>/task/<tid>/stat is "tid (comm) state ...": T once that thread has stopped.
-    const stopped = async () => {
-      for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
-        const stat = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/stat`).catch(() => "");
-        if (stat !== "" && !stat.slice(stat.lastIndexOf(")") + 2).startsWith("T")) return undefined;
-      }
-      return true;
-    };
-    await waitFor(stopped, {
-      timeoutMs: 5000,
-      intervalMs: 1,
-      message: `every thread of ZooKeeper (pid ${pid}) stopped by SIGSTOP`,
-    });
+    if (this.#signal("SIGSTOP")) await untilStopped(this.#child!.pid, "ZooKeeper");
   }
 
   resume(): void {
